@@ -1,0 +1,1 @@
+"""Connector SDK: what OPD developers import to adapt their app to the common schema."""

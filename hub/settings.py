@@ -1,0 +1,53 @@
+"""One self-validating settings object, read from `HUB_*` environment variables and `.env`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HUB_", env_file=".env", extra="ignore")
+
+    env: str = Field("development", description="development | test | production")
+    data_dir: Path = Field(Path("data"), description="Where embedded defaults keep their files")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default SQLite file under data_dir"
+    )
+    broker_url: str | None = Field(
+        None, description="Celery broker; default the embedded SQLite broker under data_dir"
+    )
+    result_backend: str | None = None
+    public_url: str = Field("http://127.0.0.1:8000", description="Where clients reach the hub")
+    secret_key: SecretStr | None = Field(
+        None, description="Encrypts secrets at rest; generated into data_dir when unset"
+    )
+    log_level: str = "INFO"
+    idempotency_ttl_hours: int = Field(24, ge=1)
+    page_size_max: int = Field(100, ge=1, le=1000)
+
+    @field_validator("database_url", "broker_url", "result_backend")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'hub.sqlite3').resolve()}"
+
+    @property
+    def effective_broker_url(self) -> str:
+        return self.broker_url or f"sqla+sqlite:///{(self.data_dir / 'broker.sqlite3').resolve()}"
+
+    @property
+    def embedded(self) -> bool:
+        """True when running on the embedded defaults (no external servers)."""
+        return self.database_url is None and self.broker_url is None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
