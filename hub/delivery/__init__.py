@@ -1,0 +1,1 @@
+"""Durable delivery: the outbox, Celery tasks, retries, dead letters, webhooks."""
