@@ -112,5 +112,3 @@ class Connector:
 
     async def aclose(self) -> None:
         await self.client.aclose()
-
-

@@ -13,7 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError
 from referencing import Registry, Resource
 
 __all__ = ["NAMES", "SchemaError", "SchemaProblem", "load", "problems", "validate", "validator"]
@@ -47,7 +47,7 @@ def load(name: str) -> dict[str, Any]:
 
 
 @cache
-def _registry() -> Registry:  # type: ignore[type-arg]
+def _registry() -> Registry:  # type: ignore[type-arg,unused-ignore]
     resources_ = []
     for name in NAMES:
         doc = load(name)
@@ -70,16 +70,31 @@ def _path(parts: Any) -> str:
     return out
 
 
+def _is_null_branch(error: ValidationError) -> bool:
+    return bool(error.validator == "type" and error.validator_value == "null")
+
+
+def _leaves(error: ValidationError) -> list[ValidationError]:
+    """For `anyOf [X, null]`, the reasons X failed: far clearer than "is not valid under anyOf"."""
+    if not error.context:
+        return [error]
+    branches: dict[Any, list[ValidationError]] = {}
+    for sub in error.context:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    real = [subs for subs in branches.values() if not all(map(_is_null_branch, subs))]
+    if len(real) != 1:
+        return [error]
+    return [leaf for sub in real[0] for leaf in _leaves(sub)]
+
+
 def problems(doc: Any, name: str) -> list[SchemaProblem]:
     """Every way `doc` fails schema `name`, sorted by path; empty when it is valid."""
-    errors = sorted(validator(name).iter_errors(doc), key=lambda e: list(map(str, e.path)))
-    return [SchemaProblem(_path(e.absolute_path), e.message) for e in errors]
+    errors = [leaf for e in validator(name).iter_errors(doc) for leaf in _leaves(e)]
+    found = {(_path(e.absolute_path), e.message) for e in errors}
+    return [SchemaProblem(path, message) for path, message in sorted(found)]
 
 
 def validate(doc: Mapping[str, Any] | Any, name: str) -> None:
     found = problems(doc, name)
     if found:
         raise SchemaError(name, found)
-
-
-

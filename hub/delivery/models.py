@@ -1,4 +1,4 @@
-"""The transactional outbox: a message is written in the same transaction as the change it reports."""
+"""The transactional outbox: a message is written in the same transaction as its change."""
 
 from __future__ import annotations
 

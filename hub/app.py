@@ -1,0 +1,46 @@
+"""The FastAPI application: routers, error handlers, database and settings on app.state."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from hub import __version__, problems
+from hub.catalog.api import router as catalog_router
+from hub.complaints.api import router as complaints_router
+from hub.db import make_engine, make_sessionmaker
+from hub.ops import metrics
+from hub.ops.api import router as ops_router
+from hub.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.engine.dispose()  # close pooled connections instead of leaving them to GC
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="Lampung-In Hub",
+        version=__version__,
+        description=(
+            "Unified API of the Lampung-In integration hub: complaints (pengaduan), "
+            "catalog, service calls and single sign-on. Errors are RFC 9457 problem+json."
+        ),
+    )
+    engine = make_engine(settings.effective_database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    problems.install(app)
+    app.middleware("http")(metrics.middleware)
+    app.include_router(ops_router)
+    app.include_router(complaints_router)
+    app.include_router(catalog_router)
+    return app

@@ -1,0 +1,1 @@
+"""Institutions and complaint categories: seed data the hub owns, editable by admins."""

@@ -1,0 +1,151 @@
+"""The `hub` command: run the hub, manage its database, and the domain sub-commands."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hub import __version__
+from hub.settings import Settings, get_settings
+
+app = typer.Typer(
+    name="hub",
+    help="Lampung-In Hub: the integration hub behind the Lampung-In super-app.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema and seed data.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+Host = Annotated[str, typer.Option(help="Interface to listen on.")]
+Port = Annotated[int, typer.Option(help="TCP port to listen on.", min=1, max=65535)]
+
+
+def fail(message: str) -> typer.Exit:
+    """One clear line on stderr and a non-zero exit: how every CLI error ends."""
+    first = message.strip().splitlines()[0] if message.strip() else "failed"
+    typer.echo(f"error: {first}", err=True)
+    return typer.Exit(code=2)
+
+
+@app.command()
+def version() -> None:
+    """Print the hub's version."""
+    typer.echo(__version__)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply database migrations and add missing seed data."""
+    from hub.migrate import upgrade
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        upgrade(settings.effective_database_url, revision)
+    except Exception as exc:
+        raise fail(f"database upgrade failed: {type(exc).__name__}: {exc}") from exc
+    typer.echo(f"database is at {revision}: {_safe_url(settings.effective_database_url)}")
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, for printing."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url.split("@")[-1]
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from hub.app import create_app
+
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """Run the HTTP API only (production: run workers and beat separately)."""
+    _serve(get_settings(), host, port)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, help="Parallel deliveries.")] = 4,
+    pool: Annotated[str, typer.Option(help="Celery pool: threads, prefork or solo.")] = "threads",
+    beat: Annotated[bool, typer.Option(help="Also run the scheduler (one process only).")] = False,
+    queues: Annotated[str | None, typer.Option(help="Comma-separated queues to consume.")] = None,
+) -> None:
+    """Run a Celery worker that delivers queued messages."""
+    from hub.delivery.celery_app import celery_app
+
+    argv = ["worker", f"--pool={pool}", f"--concurrency={concurrency}", "--loglevel=INFO"]
+    if beat:
+        schedule = get_settings().data_dir / "celerybeat-schedule"
+        argv += ["--beat", f"--schedule={schedule}"]
+    if queues:
+        argv.append(f"--queues={queues}")
+    celery_app.worker_main(argv)
+
+
+@app.command("beat")
+def beat_cmd() -> None:
+    """Run the scheduler (outbox sweep, status polling, service-level checks)."""
+    from hub.delivery.celery_app import celery_app
+
+    schedule = get_settings().data_dir / "celerybeat-schedule"
+    celery_app.start(["beat", "--loglevel=INFO", f"--schedule={schedule}"])
+
+
+def start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
+    """The embedded worker (with the scheduler) as a child process sharing our settings."""
+    env = dict(os.environ)
+    env["HUB_DATA_DIR"] = str(settings.data_dir.resolve())
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "hub", "worker", "--beat"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+@app.command()
+def up(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """Run the whole hub on this machine: migrations, a worker with scheduler, and the API."""
+    from hub.migrate import upgrade
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        upgrade(settings.effective_database_url)
+    except Exception as exc:
+        raise fail(f"database upgrade failed: {type(exc).__name__}: {exc}") from exc
+    log = settings.data_dir / "worker.log"
+    child = start_worker(settings, log)
+    typer.echo(f"Lampung-In Hub {__version__}")
+    typer.echo(f"  listening on  http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    typer.echo(f"  data          {settings.data_dir.resolve()}")
+    typer.echo(f"  database      {_safe_url(settings.effective_database_url)}")
+    typer.echo(f"  broker        {_safe_url(settings.effective_broker_url)}")
+    typer.echo(f"  worker log    {log.resolve()}")
+    try:
+        _serve(settings, host, port)
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,19 @@
+"""Every table the hub owns, imported in one place so metadata (and Alembic) sees them all."""
+
+from hub.catalog.models import Category, Institution
+from hub.complaints.models import Complaint, ComplaintEvent, IdempotencyRecord, TrackingCounter
+from hub.db import Base
+from hub.delivery.models import OutboxMessage
+
+__all__ = [
+    "Base",
+    "Category",
+    "Complaint",
+    "ComplaintEvent",
+    "IdempotencyRecord",
+    "Institution",
+    "OutboxMessage",
+    "TrackingCounter",
+]
+
+metadata = Base.metadata
