@@ -1,0 +1,41 @@
+"""Simulated OPD apps started once per session and wiped before each test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from hub.simulators import BapendaApp, DLHApp
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def _dlh_server() -> Iterator[DLHApp]:
+    with DLHApp(hang_limit=3.0) as app:
+        yield app
+
+
+@pytest.fixture
+def dlh(_dlh_server: DLHApp) -> Iterator[DLHApp]:
+    _dlh_server.reset()
+    _dlh_server.webhook_url = None
+    yield _dlh_server
+    _dlh_server.reset()
+
+
+@pytest.fixture(scope="session")
+def _bapenda_server() -> Iterator[BapendaApp]:
+    with BapendaApp(hang_limit=3.0) as app:
+        yield app
+
+
+@pytest.fixture
+def bapenda(_bapenda_server: BapendaApp) -> Iterator[BapendaApp]:
+    _bapenda_server.reset()
+    yield _bapenda_server
+    _bapenda_server.reset()
