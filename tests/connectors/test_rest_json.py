@@ -242,7 +242,7 @@ async def test_a_read_timeout_is_transient(mocked: respx.MockRouter) -> None:
 async def test_an_answer_without_the_external_ref_is_permanent(mocked: respx.MockRouter) -> None:
     mocked.post("/reports").mock(return_value=httpx.Response(201, json={"ok": True}))
     async with build_client() as client:
-        with pytest.raises(PermanentError, match="result.0.ref"):
+        with pytest.raises(PermanentError, match=r"result\.0\.ref"):
             await RestJsonConnector(respx_config(), client).deliver(
                 sample_complaint(), idempotency_key="m"
             )
@@ -308,7 +308,7 @@ async def test_a_signed_batch_of_events_becomes_status_updates() -> None:
 
 async def test_a_wrong_or_missing_signature_is_refused() -> None:
     connector = await webhook_connector()
-    body = {"events": []}
+    body: dict[str, Any] = {"events": []}
     with pytest.raises(AuthError):
         await connector.parse_webhook(signed(body, secret="another-secret-entirely"))
     with pytest.raises(AuthError):
