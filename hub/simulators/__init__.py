@@ -9,6 +9,7 @@
 
 from hub.simulators.bapenda import BapendaApp
 from hub.simulators.base import Fault, FaultMode, SimulatedApp
+from hub.simulators.bina_marga import BinaMargaApp
 from hub.simulators.dlh import DLHApp
 
-__all__ = ["BapendaApp", "DLHApp", "Fault", "FaultMode", "SimulatedApp"]
+__all__ = ["BapendaApp", "BinaMargaApp", "DLHApp", "Fault", "FaultMode", "SimulatedApp"]

@@ -9,9 +9,17 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from hub.simulators.bapenda import BapendaApp
+from hub.simulators.bina_marga import NAMESPACE as BM_NAMESPACE
+from hub.simulators.bina_marga import BinaMargaApp
 from hub.simulators.dlh import DLHApp
 
-__all__ = ["DLH_STATUS_MAP", "bapenda_config", "dlh_config"]
+__all__ = [
+    "BINA_MARGA_STATUS_MAP",
+    "DLH_STATUS_MAP",
+    "bapenda_config",
+    "bina_marga_config",
+    "dlh_config",
+]
 
 DLH_STATUS_MAP = {
     "DITERIMA": "acknowledged",
@@ -148,4 +156,59 @@ def bapenda_config(app: BapendaApp, *, timeout: float = 3.0) -> dict[str, Any]:
                 },
             }
         },
+    }
+
+
+BINA_MARGA_STATUS_MAP = {
+    "BARU": "acknowledged",
+    "VERIFIKASI": "acknowledged",
+    "DIKERJAKAN": "in_progress",
+    "SELESAI": "resolved",
+    "DITOLAK": "rejected",
+    "BUKAN_KEWENANGAN": "redirected",
+}
+
+
+def bina_marga_config(app: BinaMargaApp, *, timeout: float = 5.0) -> dict[str, Any]:
+    """`soap_xml` config for the Bina Marga web service (WS-Security, polled status)."""
+    return {
+        "endpoint": f"{app.url}/ws/laporan",
+        "namespace": BM_NAMESPACE,
+        "soap_version": "1.1",
+        "timeout": timeout,
+        "auth": {"type": "ws_security", "username": app.username, "password": app.password},
+        "deliver": {
+            "operation": "SubmitLaporan",
+            "fields": {
+                "Judul": "title",
+                "Uraian": "description",
+                "Kategori": {
+                    "path": "category",
+                    "map": {"jalan_jembatan": "JALAN", "drainase": "DRAINASE"},
+                    "default": "LAINNYA",
+                },
+                "Lokasi.Lintang": "location.lat",
+                "Lokasi.Bujur": "location.lon",
+                "Lokasi.Alamat": "location.address",
+                "Lokasi.Kecamatan": "location.kecamatan",
+                "NomorHub": "tracking_code",
+            },
+            "idempotency_element": "KunciIdempotensi",
+            "external_ref_path": "NomorTiket",
+        },
+        "polling": {
+            "operation": "GetPembaruanStatus",
+            "cursor_element": "Sejak",
+            "items_element": "Pembaruan",
+            "next_cursor_element": "Kursor",
+            "fields": {
+                "external_ref": "NomorTiket",
+                "status": "Status",
+                "note": "Keterangan",
+                "occurred_at": "Waktu",
+                "source_event_id": "IdPembaruan",
+            },
+            "status_map": BINA_MARGA_STATUS_MAP,
+        },
+        "check": {"operation": "Ping"},
     }

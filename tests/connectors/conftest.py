@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hub.simulators import BapendaApp, DLHApp
+from hub.simulators import BapendaApp, BinaMargaApp, DLHApp
 
 
 @pytest.fixture
@@ -39,3 +39,16 @@ def bapenda(_bapenda_server: BapendaApp) -> Iterator[BapendaApp]:
     _bapenda_server.reset()
     yield _bapenda_server
     _bapenda_server.reset()
+
+
+@pytest.fixture(scope="session")
+def _bina_marga_server() -> Iterator[BinaMargaApp]:
+    with BinaMargaApp(hang_limit=3.0) as app:
+        yield app
+
+
+@pytest.fixture
+def bina_marga(_bina_marga_server: BinaMargaApp) -> Iterator[BinaMargaApp]:
+    _bina_marga_server.reset()
+    yield _bina_marga_server
+    _bina_marga_server.reset()
