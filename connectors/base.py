@@ -105,6 +105,20 @@ class Connector:
         """Run a synchronous service operation; input/output are validated by the caller."""
         raise NotImplementedError(f"connector {self.name!r} has no operation {operation!r}")
 
+    def available_operations(self) -> Mapping[str, Operation]:
+        """The operations of this instance (config-driven connectors declare them in config)."""
+        return self.operations
+
+    def needed_fields(self) -> frozenset[str] | None:
+        """Complaint fields this instance sends; a config may narrow the class's declaration."""
+        return self.fields_needed
+
+    def minimised(self, complaint: Complaint) -> dict[str, Any]:
+        """The complaint as a JSON-ready dict with only the fields this OPD needs."""
+        from connectors.minimise import minimise
+
+        return minimise(complaint, self.needed_fields())
+
     @classmethod
     def supports(cls, method: str) -> bool:
         """True when the subclass overrides `method` (deliver, parse_webhook, fetch_updates...)."""
