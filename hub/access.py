@@ -82,6 +82,21 @@ ENDPOINTS: dict[tuple[str, str], Access] = {
         description="The reporter, the assigned OPD and admins see it in full; others publicly.",
     ),
     ("GET", "/v1/categories"): Access(None, anonymous=True),
+    ("GET", "/v1/connectors"): Access("connectors:read", description="Installed connector types."),
+    ("GET", "/v1/connector-instances"): Access(
+        "connectors:read", description="An OPD sees its own instances; admins see all."
+    ),
+    ("POST", "/v1/connector-instances"): Access(
+        "connectors:write", description="OPD developers for their own OPD; hub admins."
+    ),
+    ("GET", "/v1/connector-instances/{instance_id}"): Access("connectors:read"),
+    ("PATCH", "/v1/connector-instances/{instance_id}"): Access("connectors:write"),
+    ("POST", "/v1/connector-instances/{instance_id}/check"): Access("connectors:write"),
+    ("POST", "/v1/connector-instances/{instance_id}/enable"): Access("connectors:write"),
+    ("POST", "/v1/connector-instances/{instance_id}/disable"): Access("connectors:write"),
+    ("POST", "/v1/services/{service_id}/{operation}"): Access(
+        "services:call", description="The super-app and other signed-in clients."
+    ),
     ("GET", "/v1/institutions"): Access(None, anonymous=True),
     ("GET", "/healthz"): Access(None, anonymous=True),
     ("GET", "/readyz"): Access(None, anonymous=True),

@@ -10,7 +10,10 @@ from fastapi import FastAPI
 from hub import __version__, problems
 from hub.catalog.api import router as catalog_router
 from hub.complaints.api import router as complaints_router
+from hub.crypto import Vault
 from hub.db import make_engine, make_sessionmaker
+from hub.integrations.api import router as integrations_router
+from hub.integrations.pool import ConnectorPool
 from hub.ops import metrics
 from hub.ops.api import router as ops_router
 from hub.settings import Settings, get_settings
@@ -23,6 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        await app.state.connector_pool.aclose()
         app.state.engine.dispose()  # close pooled connections instead of leaving them to GC
 
     app = FastAPI(
@@ -38,9 +42,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.vault = Vault.from_settings(settings)
+    app.state.connector_pool = ConnectorPool(app.state.vault)
     problems.install(app)
     app.middleware("http")(metrics.middleware)
     app.include_router(ops_router)
     app.include_router(complaints_router)
     app.include_router(catalog_router)
+    app.include_router(integrations_router)
     return app

@@ -4,12 +4,14 @@ from hub.catalog.models import Category, Institution
 from hub.complaints.models import Complaint, ComplaintEvent, IdempotencyRecord, TrackingCounter
 from hub.db import Base
 from hub.delivery.models import OutboxMessage
+from hub.integrations.models import ConnectorInstance
 
 __all__ = [
     "Base",
     "Category",
     "Complaint",
     "ComplaintEvent",
+    "ConnectorInstance",
     "IdempotencyRecord",
     "Institution",
     "OutboxMessage",

@@ -26,6 +26,12 @@ class Settings(BaseSettings):
         None, description="Encrypts secrets at rest; generated into data_dir when unset"
     )
     log_level: str = "INFO"
+    service_call_timeout: float = Field(
+        10.0, gt=0, le=120, description="Seconds a synchronous service call may take"
+    )
+    check_timeout: float = Field(
+        15.0, gt=0, le=120, description="Seconds a connector check may take"
+    )
     idempotency_ttl_hours: int = Field(24, ge=1)
     page_size_max: int = Field(100, ge=1, le=1000)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from hub.access import Principal, anonymous_only
 from hub.app import create_app
 from hub.db import make_engine
 from hub.migrate import upgrade
@@ -98,3 +99,29 @@ def app(settings: Settings) -> Iterator[FastAPI]:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def login(app: FastAPI) -> Callable[[Principal | None], None]:
+    """Act as `principal` on the next requests, through the hub's authenticator seam.
+
+    Feature tests use this; the SSO's own tests (tests/auth) prove the token checking itself.
+    """
+
+    def act_as(principal: Principal | None) -> None:
+        app.state.authenticator = (lambda request: principal) if principal else anonymous_only
+
+    return act_as
+
+
+ADMIN = Principal(subject="admin-1", kind="asn", roles=frozenset({"hub_admin"}))
+
+
+def opd_developer(opd: str, *scopes: str) -> Principal:
+    return Principal(
+        subject=f"dev-{opd}",
+        kind="asn",
+        opd=opd,
+        roles=frozenset({"opd_admin"}),
+        scopes=frozenset(scopes or ("connectors:read", "connectors:write")),
+    )
