@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -107,6 +109,15 @@ def beat_cmd() -> None:
     celery_app.start(["beat", "--loglevel=INFO", f"--schedule={schedule}"])
 
 
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGTERM when `hub up` dies, even by SIGKILL (no orphan workers)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 def start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
     """The embedded worker (with the scheduler) as a child process sharing our settings."""
     env = dict(os.environ)
@@ -117,7 +128,14 @@ def start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    # uvicorn re-raises the signal after its graceful shutdown; leaving through Python (not the
+    # default handler) lets `up` stop its worker in its `finally`.
+    raise SystemExit(0)
 
 
 @app.command()
@@ -132,6 +150,7 @@ def up(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     except Exception as exc:
         raise fail(f"database upgrade failed: {type(exc).__name__}: {exc}") from exc
     log = settings.data_dir / "worker.log"
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     child = start_worker(settings, log)
     typer.echo(f"Lampung-In Hub {__version__}")
     typer.echo(f"  listening on  http://{host}:{port}  (API docs: http://{host}:{port}/docs)")

@@ -1,7 +1,7 @@
 """Every table the hub owns, imported in one place so metadata (and Alembic) sees them all."""
 
 from hub.catalog.models import Category, Institution
-from hub.complaints.models import Complaint, ComplaintEvent, IdempotencyRecord, TrackingCounter
+from hub.complaints.models import Complaint, ComplaintEvent, IdempotencyRecord, TrackingNumber
 from hub.db import Base
 from hub.delivery.models import OutboxMessage
 from hub.integrations.models import ConnectorInstance
@@ -15,7 +15,7 @@ __all__ = [
     "IdempotencyRecord",
     "Institution",
     "OutboxMessage",
-    "TrackingCounter",
+    "TrackingNumber",
 ]
 
 metadata = Base.metadata

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.catalog import service as catalog
-from hub.complaints.models import Complaint, ComplaintEvent, IdempotencyRecord, TrackingCounter
+from hub.complaints.models import Complaint, ComplaintEvent, IdempotencyRecord, TrackingNumber
 from hub.db import utcnow
 from hub.delivery import outbox
 from hub.delivery.models import MessageKind
@@ -37,22 +37,9 @@ def fingerprint(submission: ComplaintSubmission) -> str:
 
 
 def next_tracking_code(session: Session, now: datetime) -> str:
-    """LPG-YYYY-NNNNNN; the counter row's lock serialises concurrent intakes on PostgreSQL."""
-    year = now.year
-    value = session.execute(
-        update(TrackingCounter)
-        .where(TrackingCounter.year == year)
-        .values(value=TrackingCounter.value + 1)
-        .returning(TrackingCounter.value)
-    ).scalar_one_or_none()
-    if value is None:
-        try:
-            with session.begin_nested():
-                session.add(TrackingCounter(year=year, value=1))
-            value = 1
-        except IntegrityError:  # another intake created the year's row first
-            return next_tracking_code(session, now)
-    return f"LPG-{year}-{value:06d}"
+    """LPG-YYYY-NNNNNN: the year of filing and a number unique across years."""
+    number = session.execute(insert(TrackingNumber).returning(TrackingNumber.id)).scalar_one()
+    return f"LPG-{now.year}-{number:06d}"
 
 
 def _check_references(session: Session, submission: ComplaintSubmission) -> None:

@@ -116,3 +116,17 @@ def test_hub_up_serves_accepts_a_complaint_and_runs_a_background_worker(tmp_path
         output, _ = proc.communicate(timeout=30)
     assert f"http://127.0.0.1:{port}" in output
     assert str(tmp_path / "data") in output
+    assert processes_using(tmp_path / "data") == [], "hub up left a worker behind"
+
+
+def processes_using(data_dir: Path) -> list[int]:
+    """Processes whose environment points at this data dir (Linux /proc)."""
+    needle = f"HUB_DATA_DIR={data_dir}".encode()
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if needle in environ.read_bytes().split(b"\0"):
+                found.append(int(environ.parent.name))
+        except OSError:
+            continue
+    return found

@@ -98,10 +98,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_institutions_level"), ["level"], unique=False)
 
     op.create_table(
-        "tracking_counters",
-        sa.Column("year", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("value", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("year", name=op.f("pk_tracking_counters")),
+        "tracking_numbers",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tracking_numbers")),
     )
     op.create_table(
         "complaint_events",
@@ -193,7 +192,7 @@ def downgrade() -> None:
     op.drop_table("outbox_messages")
     op.drop_table("idempotency_records")
     op.drop_table("complaint_events")
-    op.drop_table("tracking_counters")
+    op.drop_table("tracking_numbers")
     with op.batch_alter_table("institutions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_institutions_level"))
 
