@@ -119,6 +119,10 @@ class Connector:
 
         return minimise(complaint, self.needed_fields())
 
+    def polls(self) -> bool:
+        """Should the hub poll this instance for status updates? Config-driven types narrow it."""
+        return self.supports("fetch_updates")
+
     @classmethod
     def supports(cls, method: str) -> bool:
         """True when the subclass overrides `method` (deliver, parse_webhook, fetch_updates...)."""

@@ -264,6 +264,9 @@ class RestJsonConnector(Connector):
             return CheckResult(False, f"{type(exc).__name__}: {exc}")
         return CheckResult(True, f"GET {path} answered HTTP {resp.status_code}")
 
+    def polls(self) -> bool:
+        return bool(self.config.get("polling"))
+
     def available_operations(self) -> Mapping[str, Operation]:
         ops = self.config.get("operations") or {}
         return {
