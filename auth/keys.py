@@ -77,4 +77,7 @@ def jwks(session: Session, now: datetime) -> dict[str, Any]:
 
 
 def public_keyset(session: Session, now: datetime) -> KeySet:
-    return KeySet.import_key_set(jwks(session, now))  # type: ignore[arg-type]
+    published = jwks(session, now)
+    if not published["keys"]:
+        return KeySet([])
+    return KeySet.import_key_set(published)  # type: ignore[arg-type]

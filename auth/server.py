@@ -424,6 +424,9 @@ class RotatingRefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
             return None
         if row.client_id != self.request.client.get_client_id():
             return None  # authlib then answers invalid_grant; the owner's token stays usable
+        requested = set(scope_to_list(self.request.payload.scope) or [])
+        if not requested <= set(scope_to_list(row.scope) or []):
+            raise InvalidScopeError()  # before claiming, so a bad request does not burn it
         claimed = session.execute(
             sql_update(RefreshToken)
             .where(RefreshToken.id == row.id, RefreshToken.rotated_at.is_(None))
