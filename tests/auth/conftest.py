@@ -112,11 +112,12 @@ class Env:
             return client.client_id, secret
 
     def machine(self, client_id: str = "opd-dinkes", opd: str = "DINKES", **kw: Any) -> str:
-        _, secret = self.client(
-            client_id=client_id, kind="confidential", first_party=False,
-            grant_types=["client_credentials"], redirect_uris=[], opd=opd,
-            default_scopes=["complaints:read"], optional_scopes=["complaints:update"], **kw,
-        )
+        spec: dict[str, Any] = {
+            "client_id": client_id, "kind": "confidential", "first_party": False,
+            "grant_types": ["client_credentials"], "redirect_uris": [], "opd": opd,
+            "default_scopes": ["complaints:read"], "optional_scopes": ["complaints:update"],
+        }
+        _, secret = self.client(**{**spec, **kw})
         assert secret is not None
         return secret
 
