@@ -223,3 +223,13 @@ def signed_in(env: Env) -> tuple[Env, str, str]:
 
 
 POSTGRES_URL = os.environ.get("AUTH_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+
+
+@pytest.fixture(autouse=True)
+def _cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id with tiny cost in tests: the algorithm is the same, the suite stays fast."""
+    from argon2 import PasswordHasher
+
+    from auth import crypto
+
+    monkeypatch.setattr(crypto, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
