@@ -79,7 +79,11 @@ class Env:
     def citizen(self, email: str = "warga@example.id", phone: str | None = None) -> str:
         with self.factory() as s, s.begin():
             user = register_citizen(
-                s, name="Warga Lampung", password=PASSWORD, email=email, phone=phone,
+                s,
+                name="Warga Lampung",
+                password=PASSWORD,
+                email=email,
+                phone=phone,
                 now=self.clock(),
             )
             return str(user.id)
@@ -87,8 +91,14 @@ class Env:
     def admin_user(self, email: str = "admin@lampungprov.go.id") -> str:
         with self.factory() as s, s.begin():
             user = create_asn(
-                s, name="Admin", email=email, password=PASSWORD, opd=None,
-                roles=["hub_admin"], actor=ADMIN, now=self.clock(),
+                s,
+                name="Admin",
+                email=email,
+                password=PASSWORD,
+                opd=None,
+                roles=["hub_admin"],
+                actor=ADMIN,
+                now=self.clock(),
             )
             return str(user.id)
 
@@ -106,16 +116,24 @@ class Env:
         spec.update(overrides)
         with self.factory() as s, s.begin():
             client, secret = clients.create(
-                s, ClientCreate(**spec), actor=ADMIN, now=self.clock(),
+                s,
+                ClientCreate(**spec),
+                actor=ADMIN,
+                now=self.clock(),
                 scopes_supported=self.config.scopes_supported,
             )
             return client.client_id, secret
 
     def machine(self, client_id: str = "opd-dinkes", opd: str = "DINKES", **kw: Any) -> str:
         spec: dict[str, Any] = {
-            "client_id": client_id, "kind": "confidential", "first_party": False,
-            "grant_types": ["client_credentials"], "redirect_uris": [], "opd": opd,
-            "default_scopes": ["complaints:read"], "optional_scopes": ["complaints:update"],
+            "client_id": client_id,
+            "kind": "confidential",
+            "first_party": False,
+            "grant_types": ["client_credentials"],
+            "redirect_uris": [],
+            "opd": opd,
+            "default_scopes": ["complaints:read"],
+            "optional_scopes": ["complaints:update"],
         }
         _, secret = self.client(**{**spec, **kw})
         assert secret is not None
@@ -134,14 +152,22 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
-def login(http: TestClient, identifier: str = "warga@example.id", password: str = PASSWORD,
-          next_url: str = "") -> Any:
+def login(
+    http: TestClient,
+    identifier: str = "warga@example.id",
+    password: str = PASSWORD,
+    next_url: str = "",
+) -> Any:
     page = http.get("/login", params={"next": next_url} if next_url else None)
     assert page.status_code == 200
     return http.post(
         "/login",
-        data={"identifier": identifier, "password": password, "next": next_url,
-              "csrf_token": csrf_from(page.text)},
+        data={
+            "identifier": identifier,
+            "password": password,
+            "next": next_url,
+            "csrf_token": csrf_from(page.text),
+        },
     )
 
 
@@ -149,7 +175,9 @@ def query_of(location: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
 
-def authorize_params(client_id: str = "webapp", challenge: str = "", **extra: str) -> dict[str, str]:
+def authorize_params(
+    client_id: str = "webapp", challenge: str = "", **extra: str
+) -> dict[str, str]:
     params = {
         "response_type": "code",
         "client_id": client_id,
@@ -175,8 +203,14 @@ def get_code(env: Env, client_id: str = "webapp", **extra: str) -> tuple[str, st
     return got["code"], verifier, params
 
 
-def exchange(env: Env, code: str, verifier: str | None, secret: str | None,
-             client_id: str = "webapp", **extra: str) -> Any:
+def exchange(
+    env: Env,
+    code: str,
+    verifier: str | None,
+    secret: str | None,
+    client_id: str = "webapp",
+    **extra: str,
+) -> Any:
     data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT}
     if verifier is not None:
         data["code_verifier"] = verifier
@@ -190,14 +224,19 @@ def exchange(env: Env, code: str, verifier: str | None, secret: str | None,
 def make_env(url: str, tmp_clock: Clock | None = None, **config_kw: Any) -> Iterator[Env]:
     clock = tmp_clock or Clock()
     config = AuthConfig(
-        issuer=ISSUER, api_audience=AUDIENCE, secret_key="test-secret-key-0123456789",
-        clock=clock, **config_kw,
+        issuer=ISSUER,
+        api_audience=AUDIENCE,
+        secret_key="test-secret-key-0123456789",
+        clock=clock,
+        **config_kw,
     )
     engine: Engine = create_engine(url)
     if url.startswith("sqlite"):
+
         @event.listens_for(engine, "connect")
         def _fk(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.execute("PRAGMA foreign_keys=ON")
+
     create_tables(engine)
     factory = sessionmaker(engine, expire_on_commit=False)
     components = build(config, factory)

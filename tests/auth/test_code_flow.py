@@ -91,8 +91,9 @@ def test_redirect_uri_must_match_exactly(signed_in) -> None:
     env, _, _ = signed_in
     _, challenge = pkce()
     for uri in (REDIRECT + "/", REDIRECT + "?x=1", REDIRECT.upper(), "https://app.example.id/"):
-        resp = env.http.get("/oauth2/authorize", params=authorize_params(
-            challenge=challenge, redirect_uri=uri))
+        resp = env.http.get(
+            "/oauth2/authorize", params=authorize_params(challenge=challenge, redirect_uri=uri)
+        )
         assert resp.status_code == 400, uri
 
 
@@ -104,6 +105,11 @@ def test_loopback_redirect_may_change_port_for_native_apps(signed_in) -> None:
     resp = env.http.get("/oauth2/authorize", params=params)
     assert resp.status_code == 302
     assert resp.headers["location"].startswith("http://127.0.0.1:53127/cb?code=")
+    code = query_of(resp.headers["location"])["code"]
+    token = exchange(
+        env, code, verifier, None, client_id="desktop", redirect_uri="http://127.0.0.1:53127/cb"
+    )
+    assert token.status_code == 200, token.text
     other_path = authorize_params("desktop", challenge, redirect_uri="http://127.0.0.1:5/other")
     assert env.http.get("/oauth2/authorize", params=other_path).status_code == 400
 
@@ -176,8 +182,11 @@ def test_reused_code_is_refused_and_revokes_the_tokens_it_produced(signed_in) ->
     assert again.json()["error"] == "invalid_grant"
 
     assert env.http.get("/v1/whoami", headers=bearer).status_code == 401
-    refreshed = env.http.post("/oauth2/token", auth=("webapp", secret), data={
-        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
+    refreshed = env.http.post(
+        "/oauth2/token",
+        auth=("webapp", secret),
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+    )
     assert refreshed.status_code == 400
 
 
@@ -201,21 +210,33 @@ def test_wrong_client_secret_is_refused(signed_in) -> None:
 def test_client_secret_post_is_accepted(signed_in) -> None:
     env, _, secret = signed_in
     code, verifier, _ = get_code(env)
-    resp = env.http.post("/oauth2/token", data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
-        "code_verifier": verifier, "client_id": "webapp", "client_secret": secret})
+    resp = env.http.post(
+        "/oauth2/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+            "code_verifier": verifier,
+            "client_id": "webapp",
+            "client_secret": secret,
+        },
+    )
     assert resp.status_code == 200, resp.text
 
 
 def test_implicit_and_password_grants_are_not_offered(signed_in) -> None:
     env, _, secret = signed_in
     _, challenge = pkce()
-    resp = env.http.get("/oauth2/authorize", params=authorize_params(
-        challenge=challenge, response_type="token"))
+    resp = env.http.get(
+        "/oauth2/authorize", params=authorize_params(challenge=challenge, response_type="token")
+    )
     assert resp.status_code == 302
     assert query_of(resp.headers["location"])["error"] == "unsupported_response_type"
-    pw = env.http.post("/oauth2/token", auth=("webapp", secret), data={
-        "grant_type": "password", "username": "warga@example.id", "password": "x"})
+    pw = env.http.post(
+        "/oauth2/token",
+        auth=("webapp", secret),
+        data={"grant_type": "password", "username": "warga@example.id", "password": "x"},
+    )
     assert pw.status_code == 400
     assert pw.json()["error"] == "unsupported_grant_type"
 

@@ -21,12 +21,15 @@ def test_login_page_is_a_bilingual_form_with_csrf_token(env: Env) -> None:
 
 def test_login_without_or_with_forged_csrf_token_is_refused(env: Env) -> None:
     env.citizen()
-    no_token = env.http.post("/login", data={"identifier": "warga@example.id",
-                                             "password": PASSWORD})
+    no_token = env.http.post(
+        "/login", data={"identifier": "warga@example.id", "password": PASSWORD}
+    )
     assert no_token.status_code == 403
     env.http.get("/login")  # gets a CSRF cookie
-    forged = env.http.post("/login", data={"identifier": "warga@example.id",
-                                           "password": PASSWORD, "csrf_token": "0" * 64})
+    forged = env.http.post(
+        "/login",
+        data={"identifier": "warga@example.id", "password": PASSWORD, "csrf_token": "0" * 64},
+    )
     assert forged.status_code == 403
     assert "hub_sso" not in env.http.cookies
 
@@ -36,8 +39,9 @@ def test_csrf_token_is_bound_to_the_browser_cookie(env: Env) -> None:
     token = csrf_from(env.http.get("/login").text)
     env.http.cookies.clear()
     env.http.cookies.set("hub_csrf", "attacker-chosen-value")
-    resp = env.http.post("/login", data={"identifier": "warga@example.id",
-                                         "password": PASSWORD, "csrf_token": token})
+    resp = env.http.post(
+        "/login", data={"identifier": "warga@example.id", "password": PASSWORD, "csrf_token": token}
+    )
     assert resp.status_code == 403
 
 
@@ -112,10 +116,17 @@ def test_next_parameter_cannot_redirect_off_site(env: Env) -> None:
 def test_citizen_self_registration_signs_in_and_hashes_the_password(env: Env) -> None:
     page = env.http.get("/register", params={"next": "/oauth2/authorize?x=1"})
     assert page.status_code == 200
-    resp = env.http.post("/register", data={
-        "name": "Siti Aminah", "email": "siti@example.id", "phone": "081299998888",
-        "password": "rahasia-siti-2026", "csrf_token": csrf_from(page.text),
-        "next": "/oauth2/authorize?x=1"})
+    resp = env.http.post(
+        "/register",
+        data={
+            "name": "Siti Aminah",
+            "email": "siti@example.id",
+            "phone": "081299998888",
+            "password": "rahasia-siti-2026",
+            "csrf_token": csrf_from(page.text),
+            "next": "/oauth2/authorize?x=1",
+        },
+    )
     assert resp.status_code == 303
     assert resp.headers["location"] == "/oauth2/authorize?x=1"
     assert "hub_sso" in resp.cookies
@@ -129,8 +140,10 @@ def test_citizen_self_registration_signs_in_and_hashes_the_password(env: Env) ->
 def test_registration_refuses_duplicates_weak_passwords_and_missing_contact(env: Env) -> None:
     env.citizen()
     for data, message in (
-        ({"name": "A", "email": "warga@example.id", "password": "cukup-panjang-123"},
-         "already registered"),
+        (
+            {"name": "A", "email": "warga@example.id", "password": "cukup-panjang-123"},
+            "already registered",
+        ),
         ({"name": "A", "email": "a@example.id", "password": "pendek"}, "at least 10"),
         ({"name": "A", "password": "cukup-panjang-123"}, "e-mail or a phone"),
         ({"name": "A", "phone": "12", "password": "cukup-panjang-123"}, "invalid phone"),
@@ -142,6 +155,7 @@ def test_registration_refuses_duplicates_weak_passwords_and_missing_contact(env:
 
 
 def test_registration_without_csrf_is_refused(env: Env) -> None:
-    resp = env.http.post("/register", data={
-        "name": "A", "email": "a@example.id", "password": "cukup-panjang-123"})
+    resp = env.http.post(
+        "/register", data={"name": "A", "email": "a@example.id", "password": "cukup-panjang-123"}
+    )
     assert resp.status_code == 403

@@ -1,4 +1,4 @@
-"""OpenID Connect: discovery, userinfo, consent, prompt/max_age, logout, revocation, introspection."""
+"""OIDC: discovery, userinfo, consent, prompt, max_age, logout, revocation, introspection."""
 
 from __future__ import annotations
 
@@ -34,9 +34,12 @@ def test_discovery_document(env: Env) -> None:
     doc = env.http.get("/.well-known/openid-configuration").json()
     assert doc["issuer"] == ISSUER
     for key, path in {
-        "authorization_endpoint": "/oauth2/authorize", "token_endpoint": "/oauth2/token",
-        "userinfo_endpoint": "/oauth2/userinfo", "jwks_uri": "/oauth2/jwks",
-        "revocation_endpoint": "/oauth2/revoke", "introspection_endpoint": "/oauth2/introspect",
+        "authorization_endpoint": "/oauth2/authorize",
+        "token_endpoint": "/oauth2/token",
+        "userinfo_endpoint": "/oauth2/userinfo",
+        "jwks_uri": "/oauth2/jwks",
+        "revocation_endpoint": "/oauth2/revoke",
+        "introspection_endpoint": "/oauth2/introspect",
         "end_session_endpoint": "/oauth2/logout",
     }.items():
         assert doc[key] == ISSUER + path
@@ -45,9 +48,13 @@ def test_discovery_document(env: Env) -> None:
     assert doc["id_token_signing_alg_values_supported"] == ["RS256"]
     assert "none" not in doc["id_token_signing_alg_values_supported"]
     assert set(doc["grant_types_supported"]) == {
-        "authorization_code", "refresh_token", "client_credentials"}
+        "authorization_code",
+        "refresh_token",
+        "client_credentials",
+    }
     assert {"client_secret_basic", "client_secret_post"} <= set(
-        doc["token_endpoint_auth_methods_supported"])
+        doc["token_endpoint_auth_methods_supported"]
+    )
     assert {"openid", "profile", "email", "phone"} <= set(doc["scopes_supported"])
     assert doc["subject_types_supported"] == ["public"]
     assert env.http.get("/.well-known/oauth-authorization-server").json() == doc
@@ -81,8 +88,9 @@ def test_userinfo_refuses_missing_bad_and_non_openid_tokens(env: Env) -> None:
     assert resp.headers["www-authenticate"].startswith("Bearer")
     assert env.http.get("/oauth2/userinfo", headers=bearer("x.y.z")).status_code == 401
     secret = env.machine()
-    cc = env.http.post("/oauth2/token", auth=("opd-dinkes", secret),
-                       data={"grant_type": "client_credentials"}).json()
+    cc = env.http.post(
+        "/oauth2/token", auth=("opd-dinkes", secret), data={"grant_type": "client_credentials"}
+    ).json()
     assert env.http.get("/oauth2/userinfo", headers=bearer(cc["access_token"])).status_code == 403
 
 
@@ -91,7 +99,7 @@ def test_state_is_echoed_and_nonce_lands_in_id_token(signed_in) -> None:
     from joserfc.jwk import KeySet
 
     env, _, secret = signed_in
-    code, verifier, params = get_code(env, state="my-state-42", nonce="nonce-xyz")
+    code, verifier, _ = get_code(env, state="my-state-42", nonce="nonce-xyz")
     body = exchange(env, code, verifier, secret).json()
     keyset = KeySet.import_key_set(env.http.get("/oauth2/jwks").json())
     assert jwt.decode(body["id_token"], keyset).claims["nonce"] == "nonce-xyz"
@@ -113,8 +121,9 @@ def test_third_party_client_asks_consent_once(env: Env) -> None:
     assert got["state"] == params["state"]
     assert exchange(env, got["code"], verifier, secret, client_id="thirdparty").status_code == 200
     # second time: remembered, no page
-    again = env.http.get("/oauth2/authorize", params=authorize_params(
-        "thirdparty", pkce()[1], scope="openid email"))
+    again = env.http.get(
+        "/oauth2/authorize", params=authorize_params("thirdparty", pkce()[1], scope="openid email")
+    )
     assert again.status_code == 302
 
 
@@ -124,8 +133,9 @@ def test_consent_denied_returns_access_denied(env: Env) -> None:
     login(env.http)
     params = authorize_params("thirdparty", pkce()[1], scope="openid email")
     page = env.http.get("/oauth2/authorize", params=params)
-    denied = env.http.post("/oauth2/authorize", data={
-        **params, "csrf_token": csrf_from(page.text), "decision": "deny"})
+    denied = env.http.post(
+        "/oauth2/authorize", data={**params, "csrf_token": csrf_from(page.text), "decision": "deny"}
+    )
     assert denied.status_code == 302
     got = query_of(denied.headers["location"])
     assert got["error"] == "access_denied"
@@ -146,8 +156,9 @@ def test_openid_only_needs_no_consent_even_for_third_party(env: Env) -> None:
     env.citizen()
     env.client(client_id="thirdparty", first_party=False)
     login(env.http)
-    resp = env.http.get("/oauth2/authorize", params=authorize_params(
-        "thirdparty", pkce()[1], scope="openid"))
+    resp = env.http.get(
+        "/oauth2/authorize", params=authorize_params("thirdparty", pkce()[1], scope="openid")
+    )
     assert resp.status_code == 302
     assert "code" in query_of(resp.headers["location"])
 
@@ -165,8 +176,9 @@ def test_prompt_none_without_session_is_login_required(env: Env) -> None:
 
 def test_prompt_none_with_session_issues_code_silently(signed_in) -> None:
     env, _, _ = signed_in
-    resp = env.http.get("/oauth2/authorize", params=authorize_params(
-        challenge=pkce()[1], prompt="none"))
+    resp = env.http.get(
+        "/oauth2/authorize", params=authorize_params(challenge=pkce()[1], prompt="none")
+    )
     assert resp.status_code == 302
     assert "code" in query_of(resp.headers["location"])
 
@@ -175,8 +187,10 @@ def test_prompt_none_when_consent_is_needed_is_consent_required(env: Env) -> Non
     env.citizen()
     env.client(client_id="thirdparty", first_party=False)
     login(env.http)
-    resp = env.http.get("/oauth2/authorize", params=authorize_params(
-        "thirdparty", pkce()[1], scope="openid email", prompt="none"))
+    resp = env.http.get(
+        "/oauth2/authorize",
+        params=authorize_params("thirdparty", pkce()[1], scope="openid email", prompt="none"),
+    )
     assert resp.status_code == 302
     assert query_of(resp.headers["location"])["error"] == "consent_required"
 
@@ -198,38 +212,56 @@ def test_prompt_login_forces_a_fresh_login(signed_in) -> None:
     from joserfc.jwk import KeySet
 
     keyset = KeySet.import_key_set(env.http.get("/oauth2/jwks").json())
-    assert jwt.decode(body["id_token"], keyset).claims["auth_time"] == int(
-        env.clock().timestamp())
+    assert jwt.decode(body["id_token"], keyset).claims["auth_time"] == int(env.clock().timestamp())
 
 
 def test_max_age_exceeded_requires_login(signed_in) -> None:
     env, _, _ = signed_in
     env.clock.advance(120)
-    stale = env.http.get("/oauth2/authorize", params=authorize_params(
-        challenge=pkce()[1], max_age="60"))
+    stale = env.http.get(
+        "/oauth2/authorize", params=authorize_params(challenge=pkce()[1], max_age="60")
+    )
     assert stale.status_code == 303
-    fresh = env.http.get("/oauth2/authorize", params=authorize_params(
-        challenge=pkce()[1], max_age="600"))
+    fresh = env.http.get(
+        "/oauth2/authorize", params=authorize_params(challenge=pkce()[1], max_age="600")
+    )
     assert fresh.status_code == 302
 
 
 def test_revocation_of_access_and_refresh_tokens(signed_in) -> None:
     env, _, secret = signed_in
     body = tokens(env, secret)
-    revoke = env.http.post("/oauth2/revoke", auth=("webapp", secret),
-                           data={"token": body["access_token"], "token_type_hint": "access_token"})
+    revoke = env.http.post(
+        "/oauth2/revoke",
+        auth=("webapp", secret),
+        data={"token": body["access_token"], "token_type_hint": "access_token"},
+    )
     assert revoke.status_code == 200
     assert env.http.get("/v1/whoami", headers=bearer(body["access_token"])).status_code == 401
     # revoking the refresh token ends the family
     other = tokens(env, secret)
-    assert env.http.post("/oauth2/revoke", auth=("webapp", secret),
-                         data={"token": other["refresh_token"]}).status_code == 200
+    assert (
+        env.http.post(
+            "/oauth2/revoke", auth=("webapp", secret), data={"token": other["refresh_token"]}
+        ).status_code
+        == 200
+    )
     assert env.http.get("/v1/whoami", headers=bearer(other["access_token"])).status_code == 401
-    assert env.http.post("/oauth2/token", auth=("webapp", secret), data={
-        "grant_type": "refresh_token", "refresh_token": other["refresh_token"]}).status_code == 400
+    assert (
+        env.http.post(
+            "/oauth2/token",
+            auth=("webapp", secret),
+            data={"grant_type": "refresh_token", "refresh_token": other["refresh_token"]},
+        ).status_code
+        == 400
+    )
     # unknown token: still 200 (RFC 7009 2.2)
-    assert env.http.post("/oauth2/revoke", auth=("webapp", secret),
-                         data={"token": "unknown"}).status_code == 200
+    assert (
+        env.http.post(
+            "/oauth2/revoke", auth=("webapp", secret), data={"token": "unknown"}
+        ).status_code
+        == 200
+    )
 
 
 def test_revocation_needs_client_authentication(signed_in) -> None:
@@ -243,28 +275,40 @@ def test_revocation_needs_client_authentication(signed_in) -> None:
 def test_introspection(signed_in) -> None:
     env, user_id, secret = signed_in
     body = tokens(env, secret)
-    info = env.http.post("/oauth2/introspect", auth=("webapp", secret),
-                         data={"token": body["access_token"]}).json()
+    info = env.http.post(
+        "/oauth2/introspect", auth=("webapp", secret), data={"token": body["access_token"]}
+    ).json()
     assert info["active"] is True
     assert info["sub"] == user_id
     assert info["client_id"] == "webapp"
     assert "complaints:read" in info["scope"].split()
-    rt = env.http.post("/oauth2/introspect", auth=("webapp", secret),
-                       data={"token": body["refresh_token"]}).json()
+    rt = env.http.post(
+        "/oauth2/introspect", auth=("webapp", secret), data={"token": body["refresh_token"]}
+    ).json()
     assert rt["active"] is True
     # another ordinary client may not look at it
     _, other = env.client(client_id="other-app")
-    assert env.http.post("/oauth2/introspect", auth=("other-app", other),
-                         data={"token": body["access_token"]}).json() == {"active": False}
+    assert env.http.post(
+        "/oauth2/introspect", auth=("other-app", other), data={"token": body["access_token"]}
+    ).json() == {"active": False}
     # a resource server holding the introspection scope may
     rs_secret = env.machine(client_id="resource-server", optional_scopes=["auth:introspect"])
-    assert env.http.post("/oauth2/introspect", auth=("resource-server", rs_secret),
-                         data={"token": body["access_token"]}).json()["active"] is True
+    assert (
+        env.http.post(
+            "/oauth2/introspect",
+            auth=("resource-server", rs_secret),
+            data={"token": body["access_token"]},
+        ).json()["active"]
+        is True
+    )
     env.http.post("/oauth2/revoke", auth=("webapp", secret), data={"token": body["access_token"]})
-    assert env.http.post("/oauth2/introspect", auth=("webapp", secret),
-                         data={"token": body["access_token"]}).json() == {"active": False}
-    assert env.http.post("/oauth2/introspect", data={
-        "token": body["refresh_token"]}).status_code == 401
+    assert env.http.post(
+        "/oauth2/introspect", auth=("webapp", secret), data={"token": body["access_token"]}
+    ).json() == {"active": False}
+    assert (
+        env.http.post("/oauth2/introspect", data={"token": body["refresh_token"]}).status_code
+        == 401
+    )
 
 
 def test_rp_initiated_logout_with_id_token_hint(signed_in) -> None:
@@ -274,16 +318,31 @@ def test_rp_initiated_logout_with_id_token_hint(signed_in) -> None:
 
     env, _, secret = signed_in
     with env.factory() as s, s.begin():
-        clients.update(s, "webapp", ClientUpdate(
-            post_logout_redirect_uris=["https://app.example.id/bye"]), actor=ADMIN,
-            now=env.clock(), scopes_supported=env.config.scopes_supported)
+        clients.update(
+            s,
+            "webapp",
+            ClientUpdate(post_logout_redirect_uris=["https://app.example.id/bye"]),
+            actor=ADMIN,
+            now=env.clock(),
+            scopes_supported=env.config.scopes_supported,
+        )
     body = tokens(env, secret)
-    bad = env.http.get("/oauth2/logout", params={
-        "id_token_hint": body["id_token"], "post_logout_redirect_uri": "https://evil.example/"})
+    bad = env.http.get(
+        "/oauth2/logout",
+        params={
+            "id_token_hint": body["id_token"],
+            "post_logout_redirect_uri": "https://evil.example/",
+        },
+    )
     assert bad.status_code == 400
-    resp = env.http.get("/oauth2/logout", params={
-        "id_token_hint": body["id_token"], "post_logout_redirect_uri": "https://app.example.id/bye",
-        "state": "s1"})
+    resp = env.http.get(
+        "/oauth2/logout",
+        params={
+            "id_token_hint": body["id_token"],
+            "post_logout_redirect_uri": "https://app.example.id/bye",
+            "state": "s1",
+        },
+    )
     assert resp.status_code == 303
     assert resp.headers["location"] == "https://app.example.id/bye?state=s1"
     # the SSO session is over: the next authorization needs a login

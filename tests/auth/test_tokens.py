@@ -27,13 +27,19 @@ def tokens_for(env: Env, secret: str) -> dict[str, Any]:
 
 
 def refresh(env: Env, secret: str, token: str, **extra: str) -> Any:
-    return env.http.post("/oauth2/token", auth=("webapp", secret),
-                         data={"grant_type": "refresh_token", "refresh_token": token, **extra})
+    return env.http.post(
+        "/oauth2/token",
+        auth=("webapp", secret),
+        data={"grant_type": "refresh_token", "refresh_token": token, **extra},
+    )
 
 
 def cc_token(env: Env, client_id: str, secret: str, **extra: str) -> Any:
-    return env.http.post("/oauth2/token", auth=(client_id, secret),
-                         data={"grant_type": "client_credentials", **extra})
+    return env.http.post(
+        "/oauth2/token",
+        auth=(client_id, secret),
+        data={"grant_type": "client_credentials", **extra},
+    )
 
 
 # ---------------------------------------------------------------- refresh tokens
@@ -82,8 +88,11 @@ def test_refresh_token_of_another_client_is_refused(signed_in) -> None:
     env, _, secret = signed_in
     _, other_secret = env.client(client_id="other-app")
     first = tokens_for(env, secret)
-    stolen = env.http.post("/oauth2/token", auth=("other-app", other_secret), data={
-        "grant_type": "refresh_token", "refresh_token": first["refresh_token"]})
+    stolen = env.http.post(
+        "/oauth2/token",
+        auth=("other-app", other_secret),
+        data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
+    )
     assert stolen.status_code == 400
     assert refresh(env, secret, first["refresh_token"]).status_code == 200
 
@@ -106,8 +115,12 @@ def test_client_credentials_token_carries_client_and_opd(env: Env) -> None:
     assert "refresh_token" not in body
     assert body["scope"] == "complaints:read"
     me = env.http.get("/v1/whoami", headers=bearer(body["access_token"]))
-    assert me.json() == {"sub": "opd-dinkes", "kind": "client", "opd": "DINKES",
-                         "client_id": "opd-dinkes"}
+    assert me.json() == {
+        "sub": "opd-dinkes",
+        "kind": "client",
+        "opd": "DINKES",
+        "client_id": "opd-dinkes",
+    }
 
 
 def test_client_credentials_scope_limited_to_the_clients_scopes(env: Env) -> None:
@@ -122,13 +135,15 @@ def test_client_credentials_scope_limited_to_the_clients_scopes(env: Env) -> Non
 
 def test_client_credentials_needs_the_grant_and_a_secret(signed_in) -> None:
     env, _, secret = signed_in
-    resp = env.http.post("/oauth2/token", auth=("webapp", secret),
-                         data={"grant_type": "client_credentials"})
+    resp = env.http.post(
+        "/oauth2/token", auth=("webapp", secret), data={"grant_type": "client_credentials"}
+    )
     assert resp.status_code == 400
     assert resp.json()["error"] == "unauthorized_client"
     env.machine()
-    no_secret = env.http.post("/oauth2/token", data={
-        "grant_type": "client_credentials", "client_id": "opd-dinkes"})
+    no_secret = env.http.post(
+        "/oauth2/token", data={"grant_type": "client_credentials", "client_id": "opd-dinkes"}
+    )
     assert no_secret.status_code in (400, 401)
     assert no_secret.json()["error"] == "invalid_client"
 
@@ -153,8 +168,9 @@ def test_rotated_secret_old_one_valid_during_grace_only(env: Env) -> None:
 
     old = env.machine()
     with env.factory() as s, s.begin():
-        new = clients.rotate_secret(s, "opd-dinkes", grace_seconds=3600, actor=ADMIN,
-                                    now=env.clock())
+        new = clients.rotate_secret(
+            s, "opd-dinkes", grace_seconds=3600, actor=ADMIN, now=env.clock()
+        )
     assert len(new) >= 32 and new != old
     assert cc_token(env, "opd-dinkes", new).status_code == 200
     assert cc_token(env, "opd-dinkes", old).status_code == 200
@@ -229,8 +245,16 @@ def _signing(env: Env) -> tuple[str, RSAKey]:
 
 def _claims(env: Env, **over: Any) -> dict[str, Any]:
     now = int(env.clock().timestamp())
-    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "x", "client_id": "x", "iat": now,
-              "exp": now + 60, "jti": "forged-jti", "scope": "complaints:read"}
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "x",
+        "client_id": "x",
+        "iat": now,
+        "exp": now + 60,
+        "jti": "forged-jti",
+        "scope": "complaints:read",
+    }
     claims.update(over)
     return claims
 
@@ -257,8 +281,11 @@ def test_guard_refuses_foreign_key_and_alg_none(env: Env) -> None:
     foreign = RSAKey.generate_key(2048, parameters={"kid": kid})
     forged = jwt.encode({"alg": "RS256", "kid": kid, "typ": "at+jwt"}, _claims(env), foreign)
     assert env.http.get("/v1/whoami", headers=bearer(forged)).status_code == 401
-    none_header = base64.urlsafe_b64encode(
-        json.dumps({"alg": "none", "typ": "at+jwt"}).encode()).rstrip(b"=").decode()
+    none_header = (
+        base64.urlsafe_b64encode(json.dumps({"alg": "none", "typ": "at+jwt"}).encode())
+        .rstrip(b"=")
+        .decode()
+    )
     body = base64.urlsafe_b64encode(json.dumps(_claims(env)).encode()).rstrip(b"=").decode()
     assert env.http.get("/v1/whoami", headers=bearer(f"{none_header}.{body}.")).status_code == 401
 
@@ -266,15 +293,20 @@ def test_guard_refuses_foreign_key_and_alg_none(env: Env) -> None:
 def test_key_rotation_old_tokens_verify_during_overlap_then_stop(env: Env) -> None:
     secret = env.machine()
     old_token = cc_token(env, "opd-dinkes", secret).json()["access_token"]
-    old_kid = jwt.decode(old_token, KeySet.import_key_set(
-        env.http.get("/oauth2/jwks").json())).header["kid"]
+    old_kid = jwt.decode(
+        old_token, KeySet.import_key_set(env.http.get("/oauth2/jwks").json())
+    ).header["kid"]
     with env.factory() as s, s.begin():
         new_key = keys.rotate(s, env.components.cipher, env.clock(), overlap_seconds=1800)
     published = {k["kid"] for k in env.http.get("/oauth2/jwks").json()["keys"]}
     assert published == {old_kid, new_key.kid}
     new_token = cc_token(env, "opd-dinkes", secret).json()["access_token"]
-    assert jwt.decode(new_token, KeySet.import_key_set(
-        env.http.get("/oauth2/jwks").json())).header["kid"] == new_key.kid
+    assert (
+        jwt.decode(new_token, KeySet.import_key_set(env.http.get("/oauth2/jwks").json())).header[
+            "kid"
+        ]
+        == new_key.kid
+    )
     assert env.http.get("/v1/whoami", headers=bearer(old_token)).status_code == 200
     assert env.http.get("/v1/whoami", headers=bearer(new_token)).status_code == 200
     env.clock.advance(1801)  # old key retired (and old token long expired anyway)
