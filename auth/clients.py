@@ -104,7 +104,10 @@ def secret_matches(client: Client, secret: str, now: datetime) -> bool:
 
 
 def to_public(client: Client, now: datetime) -> ClientPublic:
-    public = ClientPublic.model_validate(client)
+    fields = {
+        name: getattr(client, name) for name in ClientPublic.model_fields if name != "secrets"
+    }
+    public = ClientPublic(**fields)
     public.secrets = [
         SecretInfo(hint=s.hint + "…", created_at=s.created_at, expires_at=s.expires_at)
         for s in client.secrets
