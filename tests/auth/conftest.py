@@ -236,6 +236,7 @@ def make_env(url: str, tmp_clock: Clock | None = None, **config_kw: Any) -> Iter
         @event.listens_for(engine, "connect")
         def _fk(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.execute("PRAGMA foreign_keys=ON")
+            dbapi_conn.execute("PRAGMA synchronous=OFF")  # test data need not survive a crash
 
     create_tables(engine)
     factory = sessionmaker(engine, expire_on_commit=False)
@@ -271,4 +272,6 @@ def _cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
 
     from auth import crypto
 
-    monkeypatch.setattr(crypto, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024)
+    monkeypatch.setattr(crypto, "_hasher", cheap)
+    monkeypatch.setattr(crypto, "_DUMMY_HASH", cheap.hash("unused"))
