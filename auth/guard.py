@@ -48,6 +48,13 @@ class Principal:
     def is_admin(self) -> bool:
         return ADMIN_SCOPE in self.scopes
 
+    def may_access_opd(self, opd: str | None) -> bool:
+        """Tenant isolation: an OPD's staff and connector clients see only their own OPD's
+        data; hub admins see everything."""
+        if self.is_admin:
+            return True
+        return opd is not None and self.opd is not None and self.opd == opd
+
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
     kind: Literal["user", "client"] = "client" if claims.get("kind") == "client" else "user"
@@ -126,6 +133,19 @@ def forbidden(scope: str) -> AuthProblem:
         headers={"WWW-Authenticate": challenge},
         required_scope=scope,
     )
+
+
+def ensure_opd_access(principal: Principal | None, opd: str | None) -> None:
+    """Raise 403 (problem+json) unless the caller may see data routed to `opd`."""
+    if principal is None:
+        raise unauthorized("a bearer token is required", error=None)
+    if not principal.may_access_opd(opd):
+        raise AuthProblem(
+            403,
+            "forbidden-tenant",
+            "Akses ditolak / Forbidden",
+            "this resource belongs to another OPD",
+        )
 
 
 Dependency = Callable[[Request], Awaitable[Principal | None]]

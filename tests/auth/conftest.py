@@ -27,7 +27,7 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 from auth.audit import Actor
 from auth.client_schemas import ClientCreate
-from auth.guard import Principal, require
+from auth.guard import Principal, ensure_opd_access, require
 from auth.setup import AuthComponents, AuthConfig, build, create_tables
 from auth.users import create_asn, register_citizen
 
@@ -57,6 +57,13 @@ def make_app(components: AuthComponents) -> FastAPI:
     async def whoami(p: Principal | None = Depends(require("complaints:read"))) -> dict[str, Any]:
         assert p is not None
         return {"sub": p.subject, "kind": p.kind, "opd": p.opd, "client_id": p.client_id}
+
+    @app.get("/v1/opd/{opd}/reports")
+    async def opd_reports(
+        opd: str, p: Principal | None = Depends(require("complaints:read"))
+    ) -> dict[str, Any]:
+        ensure_opd_access(p, opd)
+        return {"opd": opd, "reports": []}
 
     @app.get("/v1/public")
     async def public(p: Principal | None = Depends(require(None))) -> dict[str, Any]:

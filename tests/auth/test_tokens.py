@@ -322,3 +322,29 @@ def test_private_keys_are_encrypted_at_rest(env: Env) -> None:
         row = s.query(SigningKey).one()
         assert "PRIVATE KEY" not in row.private_key_encrypted
         assert "d" not in row.public_jwk
+
+
+def test_one_opds_token_cannot_read_another_opds_reports(env: Env) -> None:
+    dinkes = cc_token(env, "opd-dinkes", env.machine()).json()["access_token"]
+    dpu = cc_token(env, "opd-dpu", env.machine("opd-dpu", "DPU")).json()["access_token"]
+    assert env.http.get("/v1/opd/DINKES/reports", headers=bearer(dinkes)).status_code == 200
+    other = env.http.get("/v1/opd/DPU/reports", headers=bearer(dinkes))
+    assert other.status_code == 403
+    assert other.json()["type"].endswith("forbidden-tenant")
+    assert env.http.get("/v1/opd/DPU/reports", headers=bearer(dpu)).status_code == 200
+    admin = cc_token(
+        env,
+        "ops",
+        env.machine("ops", None, default_scopes=["complaints:read", "hub:admin"]),
+    ).json()["access_token"]
+    assert env.http.get("/v1/opd/DPU/reports", headers=bearer(admin)).status_code == 200
+
+
+def test_per_client_access_token_lifetime(env: Env) -> None:
+    secret = env.machine(access_token_ttl=120)
+    body = cc_token(env, "opd-dinkes", secret).json()
+    assert body["expires_in"] == 120
+    claims = jwt.decode(
+        body["access_token"], KeySet.import_key_set(env.http.get("/oauth2/jwks").json())
+    ).claims
+    assert claims["exp"] - claims["iat"] == 120
