@@ -3,6 +3,7 @@
     from auth.cli import build_clients_cli, build_keys_cli
     app.add_typer(build_clients_cli(context), name="clients")
     app.add_typer(build_keys_cli(context), name="keys")
+    app.add_typer(build_users_cli(context), name="users")
 
 `context` is a zero-argument callable returning (AuthConfig, sessionmaker), so nothing touches
 the database until a command runs. Each command is audited as `cli:<os user>`.
@@ -23,7 +24,8 @@ from auth import clients, keys
 from auth.audit import Actor, record
 from auth.client_schemas import ClientCreate, ClientUpdate
 from auth.config import AuthConfig
-from auth.crypto import Cipher
+from auth.crypto import Cipher, random_token
+from auth.users import UserError, create_asn, find_by_identifier
 
 Context = Callable[[], tuple[AuthConfig, sessionmaker[Session]]]
 
@@ -250,5 +252,44 @@ def build_keys_cli(context: Context) -> typer.Typer:
                     f"{row.kid}\t{row.status}\t{row.created_at.isoformat()}\t"
                     f"{row.retire_after.isoformat() if row.retire_after else '-'}"
                 )
+
+    return app
+
+
+def build_users_cli(context: Context) -> typer.Typer:
+    app = typer.Typer(help="SSO users: civil servants (ASN) of an OPD.")
+
+    @app.command("create-asn")
+    def create_asn_cmd(
+        email: Annotated[str, typer.Option()],
+        name: Annotated[str, typer.Option()],
+        role: Annotated[list[str], typer.Option(help="opd_staff | opd_admin | hub_admin")],
+        opd: Annotated[str | None, typer.Option(help="OPD code")] = None,
+    ) -> None:
+        """Create an ASN account; prints a one-time password to hand over."""
+        config, factory = context()
+        password = random_token(15)
+        try:
+            with factory() as session, session.begin():
+                user = create_asn(
+                    session, name=name, email=email, password=password, opd=opd,
+                    roles=role, actor=_actor(), now=config.clock(), must_change_password=True,
+                )  # fmt: skip
+                user_id = user.id
+        except UserError as exc:
+            raise _fail(str(exc)) from exc
+        typer.echo(f"created {user_id}\none-time password (shown once): {password}")
+
+    @app.command()
+    def disable(email: str) -> None:
+        """Disable a user: no sign-in, and the SSO session stops working."""
+        config, factory = context()
+        with factory() as session, session.begin():
+            user = find_by_identifier(session, email)
+            if user is None:
+                raise _fail(f"no user {email!r}")
+            user.disabled = True
+            record(session, _actor(), "user.disabled", str(user.id), config.clock())
+        typer.echo(f"disabled {email}")
 
     return app

@@ -256,3 +256,33 @@ def test_bootstrap_admin_and_superapp_client(env: Env) -> None:
         assert ensure_client(s, env.config, superapp_client([REDIRECT])) == (cid, None)
         password = first.one_time_password
     assert login(env.http, "root@lampungprov.go.id", password).status_code == 200
+
+
+def test_cli_users_create_asn_and_disable(env: Env) -> None:
+    from auth.cli import build_users_cli
+
+    app = build_users_cli(lambda: (env.config, env.factory))
+    made = CliRunner().invoke(
+        app,
+        [
+            "create-asn",
+            "--email",
+            "staf@dinkes.lampungprov.go.id",
+            "--name",
+            "Staf Dinkes",
+            "--role",
+            "opd_staff",
+            "--opd",
+            "DINKES",
+        ],
+    )
+    assert made.exit_code == 0, made.output
+    password = made.output.rsplit(": ", 1)[1].strip()
+    assert login(env.http, "staf@dinkes.lampungprov.go.id", password).status_code == 200
+    bad = CliRunner().invoke(
+        app, ["create-asn", "--email", "x@y.id", "--name", "X", "--role", "opd_staff"]
+    )
+    assert bad.exit_code == 1 and "OPD code" in bad.output
+    assert CliRunner().invoke(app, ["disable", "staf@dinkes.lampungprov.go.id"]).exit_code == 0
+    env.http.cookies.clear()
+    assert login(env.http, "staf@dinkes.lampungprov.go.id", password).status_code == 401
