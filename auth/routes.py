@@ -385,7 +385,9 @@ class Provider:
                 (k, v if k != "prompt" else " ".join(p for p in v.split() if p != "login"))
                 for k, v in (data.query if data.method == "GET" else data.form)
             ]
-            again = [(k, v) for k, v in again if not (k == "prompt" and not v)]
+            # The login about to happen satisfies prompt=login and max_age; dropping them
+            # from the way back avoids a loop (max_age=0 would otherwise never be met).
+            again = [(k, v) for k, v in again if not (k == "prompt" and not v) and k != "max_age"]
             next_url = authorize_path + "?" + urlencode(again)
             return RedirectResponse(login_path + "?" + urlencode({"next": next_url}), 303)
 

@@ -360,3 +360,18 @@ def test_logout_without_hint_asks_confirmation_with_csrf(signed_in) -> None:
     assert done.status_code == 200
     again = env.http.get("/oauth2/authorize", params=authorize_params(challenge=pkce()[1]))
     assert again.status_code == 303
+
+
+def test_max_age_zero_means_log_in_now_without_a_loop(signed_in) -> None:
+    env, _, _ = signed_in
+    env.clock.advance(5)
+    resp = env.http.get(
+        "/oauth2/authorize", params=authorize_params(challenge=pkce()[1], max_age="0")
+    )
+    assert resp.status_code == 303
+    next_url = query_of(resp.headers["location"])["next"]
+    assert "max_age" not in query_of(next_url)
+    env.clock.advance(5)
+    assert login(env.http, next_url=next_url).status_code == 303
+    env.clock.advance(1)
+    assert env.http.get(next_url).status_code == 302
