@@ -286,3 +286,17 @@ def test_cli_users_create_asn_and_disable(env: Env) -> None:
     assert CliRunner().invoke(app, ["disable", "staf@dinkes.lampungprov.go.id"]).exit_code == 0
     env.http.cookies.clear()
     assert login(env.http, "staf@dinkes.lampungprov.go.id", password).status_code == 401
+
+
+def test_key_rotation_through_the_api(env: Env) -> None:
+    h = bearer(admin_token(env))
+    before = {k["kid"] for k in env.http.get("/oauth2/jwks").json()["keys"]}
+    resp = env.http.post("/admin/sso/keys/rotate", headers=h)
+    assert resp.status_code == 200
+    new_kid = resp.json()["kid"]
+    after = {k["kid"] for k in env.http.get("/oauth2/jwks").json()["keys"]}
+    assert after == before | {new_kid}
+    # the admin token signed with the old key still works during the overlap
+    assert env.http.get("/admin/sso/clients", headers=h).status_code == 200
+    log = env.http.get("/admin/sso/audit", headers=h, params={"action": "keys.rotated"}).json()
+    assert log[0]["target"] == new_kid and log[0]["actor"] == "client:ops-console"
