@@ -97,3 +97,42 @@ def test_client_credentials_on_postgres(pg_env: Env) -> None:
     assert resp.status_code == 200
     me = pg_env.http.get("/v1/whoami", headers=bearer(resp.json()["access_token"]))
     assert me.json()["opd"] == "DINKES"
+
+
+def test_simultaneous_redemption_of_one_code_succeeds_at_most_once(pg_env: Env) -> None:
+    import base64
+    import threading
+
+    from auth.server import RequestData, unit_of_work
+
+    secret = signed_in(pg_env)
+    code, verifier, _ = get_code(pg_env)
+    basic = base64.b64encode(f"webapp:{secret}".encode()).decode()
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def redeem() -> None:
+        data = RequestData(
+            method="POST",
+            uri="http://127.0.0.1:8000/oauth2/token",
+            headers={
+                "authorization": f"Basic {basic}",
+                "content-type": "application/x-www-form-urlencoded",
+            },
+            form=[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", "https://app.example.id/callback"),
+                ("code_verifier", verifier),
+            ],
+        )
+        barrier.wait(timeout=10)
+        with unit_of_work(pg_env.factory):
+            statuses.append(pg_env.components.server.create_token_response(data).status_code)
+
+    threads = [threading.Thread(target=redeem) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(statuses) == [200, 400]
