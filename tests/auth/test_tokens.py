@@ -348,3 +348,24 @@ def test_per_client_access_token_lifetime(env: Env) -> None:
         body["access_token"], KeySet.import_key_set(env.http.get("/oauth2/jwks").json())
     ).claims
     assert claims["exp"] - claims["iat"] == 120
+
+
+def test_purge_expired_keeps_live_rows_and_recent_evidence(signed_in) -> None:
+    from datetime import timedelta
+
+    from auth.maintenance import purge_expired
+    from auth.models import AccessTokenRecord, AuthorizationCode, RefreshToken
+
+    env, _, secret = signed_in
+    tokens_for(env, secret)
+    with env.factory() as s, s.begin():
+        assert purge_expired(s, env.clock(), retention=timedelta(days=1))["codes"] == 0
+    env.clock.advance(env.config.refresh_token_ttl + 2 * 86400)
+    with env.factory() as s, s.begin():
+        counts = purge_expired(s, env.clock(), retention=timedelta(days=1))
+    assert counts["codes"] == 1 and counts["refresh_tokens"] == 1
+    assert counts["access_tokens"] == 1
+    with env.factory() as s:
+        assert s.query(AuthorizationCode).count() == 0
+        assert s.query(RefreshToken).count() == 0
+        assert s.query(AccessTokenRecord).count() == 0
