@@ -22,12 +22,10 @@ from typing import Any
 from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import (
     ClientMixin,
-    InvalidGrantError,
     InvalidRequestError,
     InvalidScopeError,
     OAuth2Payload,
     OAuth2Request,
-    UnauthorizedClientError,
     scope_to_list,
 )
 from authlib.oauth2.rfc6749.grants import (
@@ -697,9 +695,7 @@ class HubAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
 
 __all__ = [
     "HubAuthorizationServer",
-    "InvalidGrantError",
     "RequestData",
-    "UnauthorizedClientError",
     "current_session",
     "revoke_family",
     "unit_of_work",

@@ -300,3 +300,11 @@ def test_key_rotation_through_the_api(env: Env) -> None:
     assert env.http.get("/admin/sso/clients", headers=h).status_code == 200
     log = env.http.get("/admin/sso/audit", headers=h, params={"action": "keys.rotated"}).json()
     assert log[0]["target"] == new_kid and log[0]["actor"] == "client:ops-console"
+
+
+def test_openapi_documents_the_admin_api(env: Env) -> None:
+    doc = env.http.get("/openapi.json").json()
+    paths = doc["paths"]
+    assert "/admin/sso/clients" in paths
+    assert "/admin/sso/clients/{client_id}/rotate-secret" in paths
+    assert "/oauth2/token" not in paths  # provider endpoints are described by discovery
