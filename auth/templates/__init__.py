@@ -1,0 +1,1 @@
+"""HTML templates of the SSO pages (a package so the wheel ships them)."""
