@@ -84,7 +84,13 @@ def superapp_client(redirect_uris: list[str]) -> ClientCreate:
         first_party=True,
         grant_types=["authorization_code", "refresh_token"],
         redirect_uris=redirect_uris,
-        default_scopes=["openid", "profile", "complaints:read", "complaints:write"],
+        default_scopes=[
+            "openid",
+            "profile",
+            "complaints:read",
+            "complaints:write",
+            "services:call",
+        ],
         optional_scopes=["email", "phone", "offline_access"],
     )
 

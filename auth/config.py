@@ -17,7 +17,9 @@ DEFAULT_API_SCOPES = (
     "complaints:read",
     "complaints:write",
     "complaints:update",
-    "connectors:manage",
+    "connectors:read",
+    "connectors:write",
+    "services:call",
     INTROSPECT_SCOPE,
     ADMIN_SCOPE,
 )

@@ -12,6 +12,10 @@ from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 
+from auth.config import ADMIN_SCOPE, DEFAULT_API_SCOPES
+from auth.guard import AccessTokenVerifier, bearer_token
+from auth.guard import Principal as TokenPrincipal
+from auth.tokens import InvalidTokenError
 from hub.problems import Forbidden, Unauthorized
 
 
@@ -31,12 +35,14 @@ class Principal:
 
     @property
     def is_admin(self) -> bool:
-        return "hub_admin" in self.roles or "hub:admin" in self.scopes
+        return ADMIN_SCOPE in self.scopes
 
     @property
     def idempotency_scope(self) -> str:
         return f"{self.kind}:{self.client_id or ''}:{self.subject or ''}"
 
+
+API_SCOPES = DEFAULT_API_SCOPES  # what the SSO issues for this API; ENDPOINTS uses only these
 
 ANONYMOUS = Principal(subject=None)
 
@@ -53,6 +59,50 @@ def anonymous_only(request: Request) -> Principal:
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
     return ANONYMOUS
+
+
+def _from_token(claims: TokenPrincipal) -> Principal:
+    if claims.kind == "client":
+        kind = "client"
+    elif claims.opd or claims.roles & {"opd_staff", "opd_admin", "hub_admin"}:
+        kind = "asn"
+    else:
+        kind = "citizen"
+    return Principal(
+        subject=claims.subject,
+        kind=kind,
+        scopes=claims.scopes,
+        roles=claims.roles,
+        opd=claims.opd,
+        client_id=claims.client_id,
+    )
+
+
+class TokenAuthenticator:
+    """Bearer tokens issued by the hub's SSO (RFC 9068 JWTs, checked offline plus revocation)."""
+
+    def __init__(self, verifier: AccessTokenVerifier) -> None:
+        self._verifier = verifier
+
+    def verify(self, token: str) -> Principal | None:
+        try:
+            return _from_token(self._verifier.verify(token))
+        except InvalidTokenError:
+            return None
+
+    def __call__(self, request: Request) -> Principal:
+        token = bearer_token(request)
+        if token is None:
+            return ANONYMOUS
+        try:
+            return _from_token(self._verifier.verify(token))
+        except InvalidTokenError as exc:
+            raise Unauthorized(
+                f"The bearer token is not valid: {exc}",
+                headers={
+                    "WWW-Authenticate": 'Bearer realm="lampung-in-hub", error="invalid_token"'
+                },
+            ) from exc
 
 
 @dataclass(frozen=True)
@@ -98,6 +148,17 @@ ENDPOINTS: dict[tuple[str, str], Access] = {
         "services:call", description="The super-app and other signed-in clients."
     ),
     ("GET", "/v1/institutions"): Access(None, anonymous=True),
+    # Single sign-on administration (enforced by auth.guard with the same scope).
+    ("GET", "/admin/sso/clients"): Access(ADMIN_SCOPE),
+    ("POST", "/admin/sso/clients"): Access(ADMIN_SCOPE),
+    ("GET", "/admin/sso/clients/{client_id}"): Access(ADMIN_SCOPE),
+    ("PATCH", "/admin/sso/clients/{client_id}"): Access(ADMIN_SCOPE),
+    ("POST", "/admin/sso/clients/{client_id}/rotate-secret"): Access(ADMIN_SCOPE),
+    ("POST", "/admin/sso/clients/{client_id}/disable"): Access(ADMIN_SCOPE),
+    ("POST", "/admin/sso/clients/{client_id}/enable"): Access(ADMIN_SCOPE),
+    ("DELETE", "/admin/sso/clients/{client_id}"): Access(ADMIN_SCOPE),
+    ("POST", "/admin/sso/keys/rotate"): Access(ADMIN_SCOPE),
+    ("GET", "/admin/sso/audit"): Access(ADMIN_SCOPE),
     ("GET", "/healthz"): Access(None, anonymous=True),
     ("GET", "/readyz"): Access(None, anonymous=True),
     ("GET", "/metrics"): Access(None, anonymous=True, description="No personal data."),

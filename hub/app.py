@@ -7,7 +7,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from auth.setup import build as build_sso
 from hub import __version__, problems
+from hub.access import TokenAuthenticator
 from hub.catalog.api import router as catalog_router
 from hub.complaints.api import router as complaints_router
 from hub.crypto import Vault
@@ -17,6 +19,7 @@ from hub.integrations.pool import ConnectorPool
 from hub.ops import metrics
 from hub.ops.api import router as ops_router
 from hub.settings import Settings, get_settings
+from hub.sso import sso_config
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -45,6 +48,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.vault = Vault.from_settings(settings)
     app.state.connector_pool = ConnectorPool(app.state.vault)
     problems.install(app)
+    sso = build_sso(sso_config(settings), app.state.sessionmaker)
+    sso.install(app)
+    app.state.sso = sso
+    app.state.authenticator = TokenAuthenticator(sso.verifier)
     app.middleware("http")(metrics.middleware)
     app.include_router(ops_router)
     app.include_router(complaints_router)

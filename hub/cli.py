@@ -11,8 +11,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.orm import Session, sessionmaker
 
+from auth.cli import build_clients_cli, build_keys_cli, build_users_cli
+from auth.setup import AuthConfig
 from hub import __version__
+from hub.db import make_engine, make_sessionmaker
 from hub.integrations.cli import app as connectors_cli
 from hub.settings import Settings, get_settings
 
@@ -25,6 +29,18 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema and seed data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(connectors_cli, name="connectors")
+
+
+def _sso_context() -> tuple[AuthConfig, sessionmaker[Session]]:
+    from hub.sso import sso_config
+
+    settings = get_settings()
+    return sso_config(settings), make_sessionmaker(make_engine(settings.effective_database_url))
+
+
+app.add_typer(build_clients_cli(_sso_context), name="clients", help="SSO clients (admins).")
+app.add_typer(build_keys_cli(_sso_context), name="keys", help="SSO signing keys.")
+app.add_typer(build_users_cli(_sso_context), name="users", help="SSO users (ASN accounts).")
 
 Host = Annotated[str, typer.Option(help="Interface to listen on.")]
 Port = Annotated[int, typer.Option(help="TCP port to listen on.", min=1, max=65535)]
@@ -149,6 +165,13 @@ def up(host: Host = "127.0.0.1", port: Port = 8000) -> None:
         upgrade(settings.effective_database_url)
     except Exception as exc:
         raise fail(f"database upgrade failed: {type(exc).__name__}: {exc}") from exc
+    from hub.sso import bootstrap
+
+    engine = make_engine(settings.effective_database_url)
+    try:
+        first_run = bootstrap(settings, make_sessionmaker(engine))
+    finally:
+        engine.dispose()
     log = settings.data_dir / "worker.log"
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     child = start_worker(settings, log)
@@ -158,6 +181,8 @@ def up(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     typer.echo(f"  database      {_safe_url(settings.effective_database_url)}")
     typer.echo(f"  broker        {_safe_url(settings.effective_broker_url)}")
     typer.echo(f"  worker log    {log.resolve()}")
+    for line in first_run:
+        typer.echo(line)
     try:
         _serve(settings, host, port)
     finally:

@@ -41,6 +41,11 @@ def _keys(settings: Settings) -> list[bytes]:
     return [Path(path).read_bytes().strip()]
 
 
+def master_key(settings: Settings) -> str:
+    """The current key as text, for components that derive their own keys from it (the SSO)."""
+    return _keys(settings)[0].decode()
+
+
 class Vault:
     """Seals and opens small secrets; the only place that sees the encryption keys."""
 

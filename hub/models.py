@@ -1,5 +1,6 @@
 """Every table the hub owns, imported in one place so metadata (and Alembic) sees them all."""
 
+from auth.models import AuthBase
 from hub.catalog.models import Category, Institution
 from hub.complaints.models import Complaint, ComplaintEvent, IdempotencyRecord, TrackingNumber
 from hub.db import Base
@@ -19,3 +20,5 @@ __all__ = [
 ]
 
 metadata = Base.metadata
+# Alembic migrates the hub's tables and the SSO's (which live on their own metadata).
+all_metadata = (Base.metadata, AuthBase.metadata)

@@ -25,6 +25,14 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(
         None, description="Encrypts secrets at rest; generated into data_dir when unset"
     )
+    admin_email: str = Field("admin@hub.local", description="The first hub admin's login")
+    admin_password: SecretStr | None = Field(
+        None, description="The first admin's password; when unset `hub up` prints a one-time one"
+    )
+    superapp_redirect_uris: list[str] = Field(
+        default_factory=lambda: ["id.lampungprov.lampungin:/oauth2/callback"],
+        description="Redirect URIs of the super-app's public SSO client",
+    )
     log_level: str = "INFO"
     service_call_timeout: float = Field(
         10.0, gt=0, le=120, description="Seconds a synchronous service call may take"
@@ -47,6 +55,11 @@ class Settings(BaseSettings):
     @property
     def effective_broker_url(self) -> str:
         return self.broker_url or f"sqla+sqlite:///{(self.data_dir / 'broker.sqlite3').resolve()}"
+
+    @property
+    def api_audience(self) -> str:
+        """The `aud` of access tokens for this API (RFC 9068)."""
+        return self.public_url.rstrip("/") + "/v1"
 
     @property
     def embedded(self) -> bool:

@@ -21,7 +21,7 @@ from hub.access import Principal, anonymous_only
 from hub.app import create_app
 from hub.db import make_engine
 from hub.migrate import upgrade
-from hub.models import metadata
+from hub.models import all_metadata
 from hub.settings import Settings
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -78,7 +78,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     engine = make_engine(url, poolclass=sa.NullPool)
     with engine.begin() as conn:  # leave seed data, remove what the test wrote
         kept = {"institutions", "categories", "alembic_version"}
-        tables = [t.name for t in metadata.sorted_tables if t.name not in kept]
+        tables = [t.name for m in all_metadata for t in m.sorted_tables if t.name not in kept]
         conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} CASCADE"))
     engine.dispose()
 
@@ -114,7 +114,9 @@ def login(app: FastAPI) -> Callable[[Principal | None], None]:
     return act_as
 
 
-ADMIN = Principal(subject="admin-1", kind="asn", roles=frozenset({"hub_admin"}))
+ADMIN = Principal(
+    subject="admin-1", kind="asn", roles=frozenset({"hub_admin"}), scopes=frozenset({"hub:admin"})
+)
 
 
 def opd_developer(opd: str, *scopes: str) -> Principal:

@@ -114,7 +114,9 @@ def list_complaints(
         created_from=created_from,
         created_to=created_to,
         reporter=principal.subject if mine else None,
-        public_only=not (principal.is_admin or principal.opd or mine),
+        viewer_admin=principal.is_admin,
+        viewer_opd=principal.opd,
+        viewer_subject=principal.subject if principal.kind != "client" else None,
     )
     rows, next_cursor = service.search(
         session, filters, limit=min(limit, settings.page_size_max), cursor=cursor

@@ -180,7 +180,11 @@ class Filters:
     created_from: datetime | None = None
     created_to: datetime | None = None
     reporter: str | None = None
-    public_only: bool = False  # hide confidential (rahasia) reports
+    # Who is looking: confidential (rahasia) reports are shown only to admins, the reporter
+    # and the OPD they are routed to.
+    viewer_admin: bool = False
+    viewer_opd: str | None = None
+    viewer_subject: str | None = None
 
 
 def encode_cursor(complaint: Complaint) -> str:
@@ -219,8 +223,13 @@ def search(
         conditions.append(Complaint.created_at < filters.created_to)
     if filters.reporter:
         conditions.append(Complaint.reporter == filters.reporter)
-    if filters.public_only:
-        conditions.append(Complaint.privacy != "confidential")
+    if not filters.viewer_admin:
+        allowed = [Complaint.privacy != "confidential"]
+        if filters.viewer_opd:
+            allowed.append(Complaint.institution == filters.viewer_opd)
+        if filters.viewer_subject:
+            allowed.append(Complaint.reporter == filters.viewer_subject)
+        conditions.append(or_(*allowed))
     if cursor:
         stamp, ident = decode_cursor(cursor)
         conditions.append(

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import pool
 
 from hub.db import make_engine
-from hub.models import metadata
+from hub.models import all_metadata
 
 config = context.config
 
@@ -15,7 +15,7 @@ def run_migrations() -> None:
     url = config.get_main_option("sqlalchemy.url")
     assert url, "sqlalchemy.url is not set"
     if context.is_offline_mode():
-        context.configure(url=url, target_metadata=metadata, literal_binds=True)
+        context.configure(url=url, target_metadata=list(all_metadata), literal_binds=True)
         with context.begin_transaction():
             context.run_migrations()
         return
@@ -23,7 +23,7 @@ def run_migrations() -> None:
     with engine.connect() as connection:
         context.configure(
             connection=connection,
-            target_metadata=metadata,
+            target_metadata=list(all_metadata),
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
         )

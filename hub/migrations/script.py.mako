@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+import auth.dbtypes
 import hub.db
 ${imports if imports else ""}
 
