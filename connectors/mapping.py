@@ -30,7 +30,7 @@ MISSING: Any = _Missing()
 
 MAPPING_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "propertyNames": {"pattern": r"^[A-Za-z0-9_@$-]+(\.[A-Za-z0-9_@$-]+)*$"},
+    "propertyNames": {"pattern": r"^[^.\s]+(\.[^.\s]+)*$"},
     "additionalProperties": {
         "oneOf": [
             {"type": "string", "minLength": 1},

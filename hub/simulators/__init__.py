@@ -11,5 +11,6 @@ from hub.simulators.bapenda import BapendaApp
 from hub.simulators.base import Fault, FaultMode, SimulatedApp
 from hub.simulators.bina_marga import BinaMargaApp
 from hub.simulators.dlh import DLHApp
+from hub.simulators.rsud import RSUDApp
 
-__all__ = ["BapendaApp", "BinaMargaApp", "DLHApp", "Fault", "FaultMode", "SimulatedApp"]
+__all__ = ["BapendaApp", "BinaMargaApp", "DLHApp", "Fault", "FaultMode", "RSUDApp", "SimulatedApp"]
