@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hub.simulators import BapendaApp, BinaMargaApp, DLHApp, RSUDApp
+from hub.simulators import BapendaApp, BinaMargaApp, DLHApp, RSUDApp, SmtpSink
 
 
 @pytest.fixture
@@ -65,3 +65,16 @@ def rsud(_rsud_server: RSUDApp) -> Iterator[RSUDApp]:
     _rsud_server.reset()
     yield _rsud_server
     _rsud_server.reset()
+
+
+@pytest.fixture(scope="session")
+def _smtp_server() -> Iterator[SmtpSink]:
+    with SmtpSink(hang_limit=3.0) as sink:
+        yield sink
+
+
+@pytest.fixture
+def smtp(_smtp_server: SmtpSink) -> Iterator[SmtpSink]:
+    _smtp_server.reset()
+    yield _smtp_server
+    _smtp_server.reset()

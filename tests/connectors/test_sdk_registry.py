@@ -12,7 +12,7 @@ from connectors import registry
 from connectors.builtin.rest_json import RestJsonConnector
 from connectors.registry import UnknownConnector
 
-BUILTINS = {"rest_json"}
+BUILTINS = {"rest_json", "soap_xml", "open311", "email"}
 
 
 def make_distribution(
@@ -63,6 +63,7 @@ def test_builtins_are_registered_through_entry_points() -> None:
     assert info.distribution == "lampung-in-hub"
     assert {"deliver", "parse_webhook", "fetch_updates", "check", "call"} <= set(info.supports)
     assert reg.broken() == []
+    assert {i.name: i.supports for i in reg.describe()}["email"] == ("deliver", "check")
 
 
 def test_a_third_party_package_appears_without_changing_the_hub(site: Path) -> None:
