@@ -4,7 +4,8 @@ Connectors never build their own client: the hub gives them one (`build_client`)
 them one backed by respx or a simulator. `send(client, ...)` runs a request and turns every
 failure into the error hierarchy of `connectors.errors`:
 
-    httpx.TimeoutException, httpx.TransportError   -> TransientError
+    httpx.TimeoutException                          -> TimedOut (a TransientError)
+    httpx.TransportError                            -> TransientError
     5xx                                              -> TransientError
     429 (Retry-After: seconds or HTTP-date)          -> RateLimited(retry_after=...)
     401, 403                                         -> AuthError
@@ -26,6 +27,7 @@ from connectors.errors import (
     ConnectorError,
     PermanentError,
     RateLimited,
+    TimedOut,
     TransientError,
 )
 
@@ -129,8 +131,8 @@ def classify_exception(exc: BaseException) -> ConnectorError:
     """The error a failed HTTP exchange means: network trouble is transient, misuse is not."""
     if isinstance(exc, ConnectorError):
         return exc
-    if isinstance(exc, httpx.TimeoutException):
-        return TransientError(f"timed out: {type(exc).__name__}: {exc}")
+    if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
+        return TimedOut(f"timed out: {type(exc).__name__}: {exc}")
     if isinstance(exc, httpx.HTTPStatusError):
         found = classify_response(exc.response)
         if found is not None:

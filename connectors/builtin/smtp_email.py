@@ -28,6 +28,7 @@ from connectors.errors import (
     ConfigError,
     ConnectorError,
     PermanentError,
+    TimedOut,
     TransientError,
 )
 from connectors.updates import WIB
@@ -97,7 +98,9 @@ def classify_smtp_error(exc: BaseException) -> ConnectorError:
         return PermanentError(message, status_code=exc.smtp_code)
     if isinstance(exc, ssl.SSLCertVerificationError):
         return ConfigError(f"the SMTP server's certificate is not trusted: {exc}")
-    if isinstance(exc, (TimeoutError, OSError, smtplib.SMTPException)):
+    if isinstance(exc, TimeoutError):
+        return TimedOut(f"the SMTP server did not answer in time: {exc}")
+    if isinstance(exc, (OSError, smtplib.SMTPException)):
         return TransientError(f"cannot reach the SMTP server: {type(exc).__name__}: {exc}")
     return ConnectorError(f"{type(exc).__name__}: {exc}")
 

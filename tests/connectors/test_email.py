@@ -7,7 +7,7 @@ import smtplib
 import pytest
 
 from connectors.builtin.smtp_email import EmailConnector, classify_smtp_error
-from connectors.errors import AuthError, ConfigError, PermanentError, TransientError
+from connectors.errors import AuthError, ConfigError, PermanentError, TimedOut, TransientError
 from connectors.testing import sample_complaint
 from hub.simulators import SmtpSink
 from hub.simulators.configs import email_config
@@ -99,7 +99,7 @@ async def test_starttls_on_a_server_without_it_is_a_config_error(smtp: SmtpSink)
         (smtplib.SMTPSenderRefused(553, b"bad", "x@y.id"), PermanentError),
         (smtplib.SMTPAuthenticationError(535, b"no"), AuthError),
         (smtplib.SMTPServerDisconnected("gone"), TransientError),
-        (TimeoutError("t"), TransientError),
+        (TimeoutError("t"), TimedOut),
         (ConnectionRefusedError("r"), TransientError),
     ],
 )

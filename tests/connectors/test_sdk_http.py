@@ -13,6 +13,7 @@ from connectors.errors import (
     ConnectorError,
     PermanentError,
     RateLimited,
+    TimedOut,
     TransientError,
 )
 from connectors.http import (
@@ -87,9 +88,9 @@ def test_unusable_retry_after_is_none(value: str | None) -> None:
 @pytest.mark.parametrize(
     ("exc", "kind"),
     [
-        (httpx.ConnectTimeout("t"), TransientError),
-        (httpx.ReadTimeout("t"), TransientError),
-        (httpx.PoolTimeout("t"), TransientError),
+        (httpx.ConnectTimeout("t"), TimedOut),
+        (httpx.ReadTimeout("t"), TimedOut),
+        (httpx.PoolTimeout("t"), TimedOut),
         (httpx.ConnectError("refused"), TransientError),
         (httpx.RemoteProtocolError("eof"), TransientError),
         (httpx.UnsupportedProtocol("ftp"), PermanentError),
