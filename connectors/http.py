@@ -8,6 +8,7 @@ failure into the error hierarchy of `connectors.errors`:
     httpx.TransportError                            -> TransientError
     5xx                                              -> TransientError
     429 (Retry-After: seconds or HTTP-date)          -> RateLimited(retry_after=...)
+    3xx (redirects are not followed)                 -> PermanentError
     401, 403                                         -> AuthError
     other 4xx                                        -> PermanentError
 """
@@ -99,13 +100,20 @@ def _body_text(resp: httpx.Response) -> str:
 
 
 def classify_response(resp: httpx.Response) -> ConnectorError | None:
-    """The error an HTTP answer means, or None for a success (1xx-3xx)."""
+    """The error an HTTP answer means, or None for a success (2xx)."""
     code = resp.status_code
-    if code < 400:
+    if code < 300:
         return None
     body = _body_text(resp)
     where = f"{resp.request.method} {resp.request.url}" if _has_request(resp) else "request"
     message = f"{where} answered HTTP {code}"
+    if code < 400:  # connectors do not follow redirects: the configured URL is wrong
+        location = resp.headers.get("location", "?")
+        return PermanentError(
+            f"{message}, a redirect to {location}; configure the final URL",
+            status_code=code,
+            response=body,
+        )
     if code == 429:
         retry_after = parse_retry_after(resp.headers.get("retry-after"))
         return RateLimited(message, status_code=code, response=body, retry_after=retry_after)

@@ -32,9 +32,15 @@ def response(status: int, headers: dict[str, str] | None = None, body: str = "")
     return httpx.Response(status, headers=headers, text=body, request=httpx.Request("POST", URL))
 
 
-@pytest.mark.parametrize("status", [200, 201, 202, 204, 304])
+@pytest.mark.parametrize("status", [200, 201, 202, 204])
 def test_success_is_no_error(status: int) -> None:
     assert classify_response(response(status)) is None
+
+
+def test_a_redirect_means_a_wrong_url_and_is_permanent() -> None:
+    error = classify_response(response(301, {"Location": "https://opd.example/api/"}))
+    assert type(error) is PermanentError
+    assert "https://opd.example/api/" in str(error)
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504, 408])
