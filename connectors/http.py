@@ -38,6 +38,7 @@ __all__ = [
     "build_client",
     "classify_exception",
     "classify_response",
+    "describe",
     "excerpt",
     "json_body",
     "parse_retry_after",
@@ -105,7 +106,7 @@ def classify_response(resp: httpx.Response) -> ConnectorError | None:
     if code < 300:
         return None
     body = _body_text(resp)
-    where = f"{resp.request.method} {resp.request.url}" if _has_request(resp) else "request"
+    where = describe(resp.request) if _has_request(resp) else "request"
     message = f"{where} answered HTTP {code}"
     if code < 400:  # connectors do not follow redirects: the configured URL is wrong
         location = resp.headers.get("location", "?")
@@ -125,6 +126,11 @@ def classify_response(resp: httpx.Response) -> ConnectorError | None:
     if code == 408:  # the app timed out waiting for us: sending again is fine
         return TransientError(message, status_code=code, response=body)
     return PermanentError(message, status_code=code, response=body)
+
+
+def describe(request: httpx.Request) -> str:
+    """ "METHOD url" without the query string: some APIs (Open311) put keys there."""
+    return f"{request.method} {request.url.copy_with(query=None, fragment=None)}"
 
 
 def _has_request(resp: httpx.Response) -> bool:
@@ -181,7 +187,7 @@ def json_body(resp: httpx.Response) -> Any:
         return json.loads(resp.content)
     except (ValueError, UnicodeDecodeError) as exc:
         raise TransientError(
-            f"{resp.request.method} {resp.request.url} answered HTTP {resp.status_code} "
+            f"{describe(resp.request)} answered HTTP {resp.status_code} "
             f"with a body that is not JSON",
             status_code=resp.status_code,
             response=_body_text(resp),

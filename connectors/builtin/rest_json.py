@@ -54,7 +54,11 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "base_url": {"type": "string", "pattern": "^https?://[^/]+", "description": "App root."},
         "timeout": {"type": "number", "exclusiveMinimum": 0, "maximum": 120, "default": 10},
         "auth": AUTH_SCHEMA,
-        "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+        "headers": {
+            "type": "object",
+            "description": "Extra request headers; their values are kept as secrets.",
+            "additionalProperties": {"type": "string", "writeOnly": True},
+        },
         "reveal_anonymous": {
             "type": "boolean",
             "default": False,

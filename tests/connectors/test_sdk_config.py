@@ -91,6 +91,7 @@ def test_builtin_rest_json_marks_every_credential() -> None:
         "auth.token",
         "auth.client_secret",
         "webhook.secret",
+        "headers.*",
     } <= secret_fields(RestJsonConnector.config_schema)
 
 

@@ -140,3 +140,10 @@ def test_client_has_bounded_timeouts_on_every_phase() -> None:
     client = build_client(timeout=2.5)
     timeout = client.timeout
     assert (timeout.connect, timeout.read, timeout.write, timeout.pool) == (2.5, 2.5, 2.5, 2.5)
+
+
+def test_error_messages_leave_out_the_query_string() -> None:
+    request = httpx.Request("GET", "https://311.example/v2/updates.json?api_key=SECRET&x=1")
+    error = classify_response(httpx.Response(500, request=request))
+    assert error is not None
+    assert "SECRET" not in str(error) and "https://311.example/v2/updates.json" in str(error)
