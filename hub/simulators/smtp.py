@@ -104,6 +104,7 @@ class SmtpSink:
 
         class _Handler(socketserver.StreamRequestHandler):
             timeout = 30
+            disable_nagle_algorithm = True
 
             def handle(self) -> None:
                 sink._session(self)
