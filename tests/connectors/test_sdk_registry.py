@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import textwrap
 import uuid
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 
 from connectors import registry
 from connectors.builtin.rest_json import RestJsonConnector
+from connectors.errors import ConfigError
 from connectors.registry import UnknownConnector
 
 BUILTINS = {"rest_json", "soap_xml", "open311", "email"}
@@ -154,3 +156,12 @@ def test_two_packages_claiming_one_name_are_both_refused(site: Path) -> None:
 
 def test_module_level_get_uses_the_process_registry() -> None:
     assert registry.get("rest_json") is RestJsonConnector
+
+
+def test_create_validates_the_config_before_building_the_instance() -> None:
+    with pytest.raises(ConfigError) as caught:
+        registry.create("open311", {"base_url": "ftp://x", "service_codes": {}})
+    assert "$.base_url" in str(caught.value) and "'api_key' is a required" in str(caught.value)
+    connector = registry.create("rest_json", {"base_url": "https://dlh.example"})
+    assert isinstance(connector, RestJsonConnector)
+    asyncio.run(connector.aclose())
