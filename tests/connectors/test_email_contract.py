@@ -22,11 +22,11 @@ class TestEmail(ConnectorContract):
             return {"subject": message["Subject"], "body": message.get_content()}
 
         return Harness(
-            config=email_config(smtp, timeout=0.3),
+            config=email_config(smtp, timeout=0.5),
             fail_transient=lambda: smtp.fail("tempfail", times=1),  # SMTP 451
             fail_permanent=lambda: smtp.fail("reject", times=1),  # SMTP 550
             fail_timeout=lambda: smtp.fail("timeout", times=1),
             received=received,
-            client_timeout=0.3,
+            client_timeout=0.5,
             idempotent=False,  # a mailbox cannot de-duplicate; the Message-ID is stable instead
         )

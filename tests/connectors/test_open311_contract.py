@@ -21,11 +21,11 @@ class TestOpen311(ConnectorContract):
             rsud.set_status(ref, "in_progress", "Sedang ditangani bagian pelayanan")
 
         return Harness(
-            config=rsud_config(rsud, timeout=0.3),
+            config=rsud_config(rsud, timeout=0.5),
             fail_transient=lambda: rsud.fail("error", status=502, times=1),
             fail_permanent=lambda: rsud.fail("error", status=400, times=1),
             fail_timeout=lambda: rsud.fail("timeout", times=1),
             emit_status=emit,
             received=lambda ref: rsud.requests_filed[ref],
-            client_timeout=0.3,
+            client_timeout=0.5,
         )

@@ -391,7 +391,7 @@ async def test_polling_resumes_from_the_cursor(
 # -- synchronous operation: Bapenda's vehicle-tax lookup -----------------------------------------
 @pytest.fixture
 async def bapenda_connector(bapenda: BapendaApp) -> AsyncIterator[RestJsonConnector]:
-    connector = RestJsonConnector(bapenda_config(bapenda, timeout=0.3), build_client(timeout=0.3))
+    connector = RestJsonConnector(bapenda_config(bapenda, timeout=0.5), build_client(timeout=0.5))
     yield connector
     await connector.aclose()
 
