@@ -35,6 +35,7 @@ from connectors.errors import (
 )
 from connectors.http import json_body, send
 from connectors.mapping import MAPPING_SCHEMA, MISSING, MappingError, apply_mapping, get_path
+from connectors.minimise import minimise, unknown_fields
 from connectors.signing import verify
 from connectors.updates import STATUS_MAP_SCHEMA, build_status_update
 from schemas.models import Complaint, StatusUpdate
@@ -143,9 +144,14 @@ class RestJsonConnector(Connector):
         self.base_url = str(self.config["base_url"]).rstrip("/")
         self.timeout = float(self.config.get("timeout", 10))
         self.auth: Authenticator = make_authenticator(self.config.get("auth"))
+        unknown = unknown_fields(self.needed_fields())
+        if unknown:
+            raise ConfigError(
+                f"deliver.mapping reads fields a complaint does not have: {', '.join(unknown)}"
+            )
 
     # -- plumbing -------------------------------------------------------------------------------
-    def needed_fields(self) -> frozenset[str] | None:
+    def needed_fields(self) -> frozenset[str]:
         """Exactly the complaint paths the delivery mapping reads: nothing else leaves the hub."""
         mapping = (self.config.get("deliver") or {}).get("mapping") or {}
         paths: set[str] = set()
@@ -157,8 +163,6 @@ class RestJsonConnector(Connector):
         return frozenset(paths)
 
     def minimised(self, complaint: Complaint) -> dict[str, Any]:
-        from connectors.minimise import minimise
-
         reveal = bool(self.config.get("reveal_anonymous", False))
         return minimise(complaint, self.needed_fields(), reveal_anonymous=reveal)
 

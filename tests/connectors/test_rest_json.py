@@ -15,7 +15,13 @@ from connectors.auth import OAuth2ClientCredentials
 from connectors.base import WebhookRequest
 from connectors.builtin.rest_json import RestJsonConnector
 from connectors.config import validate_config
-from connectors.errors import AuthError, PermanentError, RateLimited, TransientError
+from connectors.errors import (
+    AuthError,
+    ConfigError,
+    PermanentError,
+    RateLimited,
+    TransientError,
+)
 from connectors.http import build_client
 from connectors.signing import sign
 from connectors.testing import sample_complaint
@@ -254,6 +260,13 @@ async def test_an_untranslatable_category_is_permanent(mocked: respx.MockRouter)
     async with build_client() as client:
         with pytest.raises(PermanentError, match="jalan_jembatan"):
             await RestJsonConnector(config, client).deliver(sample_complaint(), idempotency_key="m")
+
+
+async def test_a_mapping_that_reads_unknown_complaint_fields_is_refused() -> None:
+    config = respx_config()
+    config["deliver"]["mapping"]["nik"] = "reporter_nik"
+    with pytest.raises(ConfigError, match="reporter_nik"):
+        RestJsonConnector(config, build_client())
 
 
 async def test_an_instance_without_deliver_section_is_a_config_error() -> None:
