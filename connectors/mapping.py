@@ -18,7 +18,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["MAPPING_SCHEMA", "MISSING", "MappingError", "apply_mapping", "get_path", "set_path"]
+__all__ = [
+    "MAPPING_SCHEMA",
+    "MISSING",
+    "MappingError",
+    "apply_mapping",
+    "get_path",
+    "set_path",
+    "source_paths",
+]
 
 
 class _Missing:
@@ -119,3 +127,14 @@ def apply_mapping(mapping: Mapping[str, Any], source: Any) -> dict[str, Any]:
         if value is not MISSING:
             set_path(out, target, value)
     return out
+
+
+def source_paths(mapping: Mapping[str, Any]) -> frozenset[str]:
+    """The source paths a mapping reads (constants read nothing): its data needs."""
+    paths: set[str] = set()
+    for spec in mapping.values():
+        if isinstance(spec, str):
+            paths.add(spec)
+        elif isinstance(spec, Mapping) and "path" in spec:
+            paths.add(str(spec["path"]))
+    return frozenset(paths)

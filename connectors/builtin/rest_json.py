@@ -34,7 +34,14 @@ from connectors.errors import (
     PermanentError,
 )
 from connectors.http import json_body, send
-from connectors.mapping import MAPPING_SCHEMA, MISSING, MappingError, apply_mapping, get_path
+from connectors.mapping import (
+    MAPPING_SCHEMA,
+    MISSING,
+    MappingError,
+    apply_mapping,
+    get_path,
+    source_paths,
+)
 from connectors.minimise import minimise, unknown_fields
 from connectors.signing import verify
 from connectors.updates import STATUS_MAP_SCHEMA, build_status_update
@@ -153,14 +160,7 @@ class RestJsonConnector(Connector):
     # -- plumbing -------------------------------------------------------------------------------
     def needed_fields(self) -> frozenset[str]:
         """Exactly the complaint paths the delivery mapping reads: nothing else leaves the hub."""
-        mapping = (self.config.get("deliver") or {}).get("mapping") or {}
-        paths: set[str] = set()
-        for spec in mapping.values():
-            if isinstance(spec, str):
-                paths.add(spec)
-            elif isinstance(spec, Mapping) and "path" in spec:
-                paths.add(str(spec["path"]))
-        return frozenset(paths)
+        return source_paths((self.config.get("deliver") or {}).get("mapping") or {})
 
     def minimised(self, complaint: Complaint) -> dict[str, Any]:
         reveal = bool(self.config.get("reveal_anonymous", False))
