@@ -17,6 +17,7 @@ from connectors.errors import (
     ConnectorError,
     PermanentError,
     RateLimited,
+    TimedOut,
     TransientError,
 )
 
@@ -30,6 +31,7 @@ __all__ = [
     "Operation",
     "PermanentError",
     "RateLimited",
+    "TimedOut",
     "TransientError",
     "UpdateBatch",
     "WebhookRequest",

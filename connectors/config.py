@@ -23,6 +23,7 @@ __all__ = [
     "check_schema",
     "config_problems",
     "redact",
+    "restore_secrets",
     "secret_fields",
     "validate_config",
 ]
@@ -148,4 +149,33 @@ def redact(config: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, An
     out = copy.deepcopy(dict(config))
     for path in secret_fields(schema):
         _mask(out, path.split("."))
+    return out
+
+
+def _restore(new: Any, old: Any, parts: list[str]) -> None:
+    if not parts or not isinstance(new, dict) or not isinstance(old, Mapping):
+        return
+    head, rest = parts[0], parts[1:]
+    keys = [k for k in new if k in old] if head == "*" else [head] if head in new else []
+    for key in keys:
+        if key not in old:
+            continue
+        if rest:
+            _restore(new[key], old[key], rest)
+        elif new[key] == SECRET_MASK:
+            new[key] = old[key]
+
+
+def restore_secrets(
+    config: Mapping[str, Any], previous: Mapping[str, Any], schema: Mapping[str, Any]
+) -> dict[str, Any]:
+    """An edited config whose secrets still show the mask keep their stored values.
+
+    Configs are shown redacted; when an admin edits one and sends it back, a secret left as
+    the mask means "unchanged", not "set the password to ********".
+    """
+    out = copy.deepcopy(dict(config))
+    for path in secret_fields(schema):
+        if "[]" not in path.split("."):
+            _restore(out, previous, path.split("."))
     return out

@@ -3,6 +3,7 @@
     ConnectorError                 anything a connector could not do
      +-- TransientError            may work later: timeout, connection refused, 5xx, 429
      |    +-- RateLimited          the app asked us to slow down (429, Retry-After)
+     |    +-- TimedOut             no answer within the timeout (a gateway answers 504, not 503)
      +-- PermanentError            will never work as sent: 4xx, schema mismatch, bad config
           +-- ConfigError          the connector instance's configuration is wrong
           +-- AuthError            the app refused our credentials (401/403)
@@ -19,6 +20,7 @@ __all__ = [
     "ConnectorError",
     "PermanentError",
     "RateLimited",
+    "TimedOut",
     "TransientError",
 ]
 
@@ -52,6 +54,10 @@ class TransientError(ConnectorError):
 
 
 class RateLimited(TransientError):
+    pass
+
+
+class TimedOut(TransientError):
     pass
 
 

@@ -4,9 +4,11 @@ Connectors never build their own client: the hub gives them one (`build_client`)
 them one backed by respx or a simulator. `send(client, ...)` runs a request and turns every
 failure into the error hierarchy of `connectors.errors`:
 
-    httpx.TimeoutException, httpx.TransportError   -> TransientError
+    httpx.TimeoutException                          -> TimedOut (a TransientError)
+    httpx.TransportError                            -> TransientError
     5xx                                              -> TransientError
     429 (Retry-After: seconds or HTTP-date)          -> RateLimited(retry_after=...)
+    3xx (redirects are not followed)                 -> PermanentError
     401, 403                                         -> AuthError
     other 4xx                                        -> PermanentError
 """
@@ -26,6 +28,7 @@ from connectors.errors import (
     ConnectorError,
     PermanentError,
     RateLimited,
+    TimedOut,
     TransientError,
 )
 
@@ -35,6 +38,7 @@ __all__ = [
     "build_client",
     "classify_exception",
     "classify_response",
+    "describe",
     "excerpt",
     "json_body",
     "parse_retry_after",
@@ -97,13 +101,20 @@ def _body_text(resp: httpx.Response) -> str:
 
 
 def classify_response(resp: httpx.Response) -> ConnectorError | None:
-    """The error an HTTP answer means, or None for a success (1xx-3xx)."""
+    """The error an HTTP answer means, or None for a success (2xx)."""
     code = resp.status_code
-    if code < 400:
+    if code < 300:
         return None
     body = _body_text(resp)
-    where = f"{resp.request.method} {resp.request.url}" if _has_request(resp) else "request"
+    where = describe(resp.request) if _has_request(resp) else "request"
     message = f"{where} answered HTTP {code}"
+    if code < 400:  # connectors do not follow redirects: the configured URL is wrong
+        location = resp.headers.get("location", "?")
+        return PermanentError(
+            f"{message}, a redirect to {location}; configure the final URL",
+            status_code=code,
+            response=body,
+        )
     if code == 429:
         retry_after = parse_retry_after(resp.headers.get("retry-after"))
         return RateLimited(message, status_code=code, response=body, retry_after=retry_after)
@@ -115,6 +126,11 @@ def classify_response(resp: httpx.Response) -> ConnectorError | None:
     if code == 408:  # the app timed out waiting for us: sending again is fine
         return TransientError(message, status_code=code, response=body)
     return PermanentError(message, status_code=code, response=body)
+
+
+def describe(request: httpx.Request) -> str:
+    """ "METHOD url" without the query string: some APIs (Open311) put keys there."""
+    return f"{request.method} {request.url.copy_with(query=None, fragment=None)}"
 
 
 def _has_request(resp: httpx.Response) -> bool:
@@ -129,8 +145,8 @@ def classify_exception(exc: BaseException) -> ConnectorError:
     """The error a failed HTTP exchange means: network trouble is transient, misuse is not."""
     if isinstance(exc, ConnectorError):
         return exc
-    if isinstance(exc, httpx.TimeoutException):
-        return TransientError(f"timed out: {type(exc).__name__}: {exc}")
+    if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
+        return TimedOut(f"timed out: {type(exc).__name__}: {exc}")
     if isinstance(exc, httpx.HTTPStatusError):
         found = classify_response(exc.response)
         if found is not None:
@@ -171,7 +187,7 @@ def json_body(resp: httpx.Response) -> Any:
         return json.loads(resp.content)
     except (ValueError, UnicodeDecodeError) as exc:
         raise TransientError(
-            f"{resp.request.method} {resp.request.url} answered HTTP {resp.status_code} "
+            f"{describe(resp.request)} answered HTTP {resp.status_code} "
             f"with a body that is not JSON",
             status_code=resp.status_code,
             response=_body_text(resp),

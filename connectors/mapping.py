@@ -18,7 +18,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["MAPPING_SCHEMA", "MISSING", "MappingError", "apply_mapping", "get_path", "set_path"]
+__all__ = [
+    "MAPPING_SCHEMA",
+    "MISSING",
+    "MappingError",
+    "apply_mapping",
+    "get_path",
+    "set_path",
+    "source_paths",
+]
 
 
 class _Missing:
@@ -30,7 +38,7 @@ MISSING: Any = _Missing()
 
 MAPPING_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "propertyNames": {"pattern": r"^[A-Za-z0-9_@$-]+(\.[A-Za-z0-9_@$-]+)*$"},
+    "propertyNames": {"pattern": r"^[^.\s]+(\.[^.\s]+)*$"},
     "additionalProperties": {
         "oneOf": [
             {"type": "string", "minLength": 1},
@@ -119,3 +127,14 @@ def apply_mapping(mapping: Mapping[str, Any], source: Any) -> dict[str, Any]:
         if value is not MISSING:
             set_path(out, target, value)
     return out
+
+
+def source_paths(mapping: Mapping[str, Any]) -> frozenset[str]:
+    """The source paths a mapping reads (constants read nothing): its data needs."""
+    paths: set[str] = set()
+    for spec in mapping.values():
+        if isinstance(spec, str):
+            paths.add(spec)
+        elif isinstance(spec, Mapping) and "path" in spec:
+            paths.add(str(spec["path"]))
+    return frozenset(paths)

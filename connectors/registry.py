@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import difflib
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
+from typing import Any
+
+import httpx
 
 from connectors.base import Connector
-from connectors.config import check_schema
+from connectors.config import check_schema, validate_config
 from connectors.errors import ConfigError
 from connectors.minimise import unknown_fields
 
@@ -30,6 +33,7 @@ __all__ = [
     "ConnectorInfo",
     "Registry",
     "UnknownConnector",
+    "create",
     "default_registry",
     "get",
     "load",
@@ -169,3 +173,16 @@ def default_registry() -> Registry:
 
 def get(name: str) -> type[Connector]:
     return default_registry().get(name)
+
+
+def create(
+    name: str,
+    config: Mapping[str, Any],
+    client: httpx.AsyncClient | None = None,
+    *,
+    registry: Registry | None = None,
+) -> Connector:
+    """A ready connector instance: type looked up, config validated (ConfigError lists all)."""
+    cls = (registry or default_registry()).get(name)
+    validate_config(config, cls.config_schema)
+    return cls(config, client)

@@ -34,7 +34,15 @@ from connectors.errors import (
     PermanentError,
 )
 from connectors.http import json_body, send
-from connectors.mapping import MAPPING_SCHEMA, MISSING, MappingError, apply_mapping, get_path
+from connectors.mapping import (
+    MAPPING_SCHEMA,
+    MISSING,
+    MappingError,
+    apply_mapping,
+    get_path,
+    source_paths,
+)
+from connectors.minimise import minimise, unknown_fields
 from connectors.signing import verify
 from connectors.updates import STATUS_MAP_SCHEMA, build_status_update
 from schemas.models import Complaint, StatusUpdate
@@ -54,7 +62,11 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "base_url": {"type": "string", "pattern": "^https?://[^/]+", "description": "App root."},
         "timeout": {"type": "number", "exclusiveMinimum": 0, "maximum": 120, "default": 10},
         "auth": AUTH_SCHEMA,
-        "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+        "headers": {
+            "type": "object",
+            "description": "Extra request headers; their values are kept as secrets.",
+            "additionalProperties": {"type": "string", "writeOnly": True},
+        },
         "reveal_anonymous": {
             "type": "boolean",
             "default": False,
@@ -139,22 +151,18 @@ class RestJsonConnector(Connector):
         self.base_url = str(self.config["base_url"]).rstrip("/")
         self.timeout = float(self.config.get("timeout", 10))
         self.auth: Authenticator = make_authenticator(self.config.get("auth"))
+        unknown = unknown_fields(self.needed_fields())
+        if unknown:
+            raise ConfigError(
+                f"deliver.mapping reads fields a complaint does not have: {', '.join(unknown)}"
+            )
 
     # -- plumbing -------------------------------------------------------------------------------
-    def needed_fields(self) -> frozenset[str] | None:
+    def needed_fields(self) -> frozenset[str]:
         """Exactly the complaint paths the delivery mapping reads: nothing else leaves the hub."""
-        mapping = (self.config.get("deliver") or {}).get("mapping") or {}
-        paths: set[str] = set()
-        for spec in mapping.values():
-            if isinstance(spec, str):
-                paths.add(spec)
-            elif isinstance(spec, Mapping) and "path" in spec:
-                paths.add(str(spec["path"]))
-        return frozenset(paths)
+        return source_paths((self.config.get("deliver") or {}).get("mapping") or {})
 
     def minimised(self, complaint: Complaint) -> dict[str, Any]:
-        from connectors.minimise import minimise
-
         reveal = bool(self.config.get("reveal_anonymous", False))
         return minimise(complaint, self.needed_fields(), reveal_anonymous=reveal)
 

@@ -31,7 +31,15 @@ from connectors.errors import (
     TransientError,
 )
 from connectors.http import classify_exception, classify_response, excerpt
-from connectors.mapping import MAPPING_SCHEMA, MISSING, MappingError, apply_mapping, get_path
+from connectors.mapping import (
+    MAPPING_SCHEMA,
+    MISSING,
+    MappingError,
+    apply_mapping,
+    get_path,
+    source_paths,
+)
+from connectors.minimise import unknown_fields
 from connectors.updates import STATUS_MAP_SCHEMA, build_status_update
 from schemas.models import Complaint, StatusUpdate
 
@@ -166,15 +174,21 @@ class SoapXmlConnector(Connector):
     version = "1.0.0"
     description = "SOAP/XML web service of a legacy app (declarative elements, polled status)"
     config_schema = CONFIG_SCHEMA
-    fields_needed = frozenset(
-        {"id", "tracking_code", "title", "description", "category", "location", "created_at"}
-    )
 
     def __init__(self, config: Mapping[str, Any], client: httpx.AsyncClient | None = None) -> None:
         super().__init__(config, client)
         self.ns = str(self.config["namespace"])
         self.soap12 = self.config.get("soap_version", "1.1") == "1.2"
         self.timeout = float(self.config.get("timeout", 15))
+        unknown = unknown_fields(self.needed_fields())
+        if unknown:
+            raise ConfigError(
+                f"deliver.fields reads fields a complaint does not have: {', '.join(unknown)}"
+            )
+
+    def needed_fields(self) -> frozenset[str]:
+        """Exactly the complaint paths the delivery mapping reads: nothing else leaves the hub."""
+        return source_paths((self.config.get("deliver") or {}).get("fields") or {})
 
     def _section(self, name: str) -> Mapping[str, Any]:
         section = self.config.get(name)

@@ -11,5 +11,16 @@ from hub.simulators.bapenda import BapendaApp
 from hub.simulators.base import Fault, FaultMode, SimulatedApp
 from hub.simulators.bina_marga import BinaMargaApp
 from hub.simulators.dlh import DLHApp
+from hub.simulators.rsud import RSUDApp
+from hub.simulators.smtp import SmtpSink
 
-__all__ = ["BapendaApp", "BinaMargaApp", "DLHApp", "Fault", "FaultMode", "SimulatedApp"]
+__all__ = [
+    "BapendaApp",
+    "BinaMargaApp",
+    "DLHApp",
+    "Fault",
+    "FaultMode",
+    "RSUDApp",
+    "SimulatedApp",
+    "SmtpSink",
+]

@@ -12,6 +12,8 @@ from hub.simulators.bapenda import BapendaApp
 from hub.simulators.bina_marga import NAMESPACE as BM_NAMESPACE
 from hub.simulators.bina_marga import BinaMargaApp
 from hub.simulators.dlh import DLHApp
+from hub.simulators.rsud import RSUDApp
+from hub.simulators.smtp import SmtpSink
 
 __all__ = [
     "BINA_MARGA_STATUS_MAP",
@@ -19,6 +21,8 @@ __all__ = [
     "bapenda_config",
     "bina_marga_config",
     "dlh_config",
+    "email_config",
+    "rsud_config",
 ]
 
 DLH_STATUS_MAP = {
@@ -211,4 +215,36 @@ def bina_marga_config(app: BinaMargaApp, *, timeout: float = 5.0) -> dict[str, A
             "status_map": BINA_MARGA_STATUS_MAP,
         },
         "check": {"operation": "Ping"},
+    }
+
+
+def rsud_config(app: RSUDApp, *, timeout: float = 5.0) -> dict[str, Any]:
+    """`open311` config for the RSUD complaint desk."""
+    return {
+        "base_url": app.open311_url,
+        "api_key": app.api_key,
+        "timeout": timeout,
+        "service_codes": {
+            "pelayanan_kesehatan": "RSUD-PLY",
+            "kebersihan_rs": "RSUD-KBR",
+            "antrean_rs": "RSUD-ANT",
+        },
+        "default_service_code": "RSUD-UMUM",
+        "extra_fields": {"attribute[nomor_hub]": "tracking_code"},
+    }
+
+
+def email_config(sink: SmtpSink, *, timeout: float = 5.0) -> dict[str, Any]:
+    """`email` config that mails the SMTP sink (plain SMTP on loopback, with AUTH PLAIN)."""
+    return {
+        "host": sink.host,
+        "port": sink.port,
+        "security": "none",
+        "username": sink.username,
+        "password": sink.password,
+        "from_address": "lampung-in-hub@lampungprov.go.id",
+        "to": ["pengaduan@dinsos.lampungprov.go.id"],
+        "opd_name": "Dinas Sosial Provinsi Lampung",
+        "status_url": "https://hub.lampungprov.go.id/opd/laporan/{tracking_code}",
+        "timeout": timeout,
     }

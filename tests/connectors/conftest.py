@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hub.simulators import BapendaApp, BinaMargaApp, DLHApp
+from hub.simulators import BapendaApp, BinaMargaApp, DLHApp, RSUDApp, SmtpSink
 
 
 @pytest.fixture
@@ -52,3 +52,29 @@ def bina_marga(_bina_marga_server: BinaMargaApp) -> Iterator[BinaMargaApp]:
     _bina_marga_server.reset()
     yield _bina_marga_server
     _bina_marga_server.reset()
+
+
+@pytest.fixture(scope="session")
+def _rsud_server() -> Iterator[RSUDApp]:
+    with RSUDApp(hang_limit=3.0) as app:
+        yield app
+
+
+@pytest.fixture
+def rsud(_rsud_server: RSUDApp) -> Iterator[RSUDApp]:
+    _rsud_server.reset()
+    yield _rsud_server
+    _rsud_server.reset()
+
+
+@pytest.fixture(scope="session")
+def _smtp_server() -> Iterator[SmtpSink]:
+    with SmtpSink(hang_limit=3.0) as sink:
+        yield sink
+
+
+@pytest.fixture
+def smtp(_smtp_server: SmtpSink) -> Iterator[SmtpSink]:
+    _smtp_server.reset()
+    yield _smtp_server
+    _smtp_server.reset()

@@ -15,7 +15,13 @@ from connectors.auth import OAuth2ClientCredentials
 from connectors.base import WebhookRequest
 from connectors.builtin.rest_json import RestJsonConnector
 from connectors.config import validate_config
-from connectors.errors import AuthError, PermanentError, RateLimited, TransientError
+from connectors.errors import (
+    AuthError,
+    ConfigError,
+    PermanentError,
+    RateLimited,
+    TransientError,
+)
 from connectors.http import build_client
 from connectors.signing import sign
 from connectors.testing import sample_complaint
@@ -256,6 +262,13 @@ async def test_an_untranslatable_category_is_permanent(mocked: respx.MockRouter)
             await RestJsonConnector(config, client).deliver(sample_complaint(), idempotency_key="m")
 
 
+async def test_a_mapping_that_reads_unknown_complaint_fields_is_refused() -> None:
+    config = respx_config()
+    config["deliver"]["mapping"]["nik"] = "reporter_nik"
+    with pytest.raises(ConfigError, match="reporter_nik"):
+        RestJsonConnector(config, build_client())
+
+
 async def test_an_instance_without_deliver_section_is_a_config_error() -> None:
     async with build_client() as client:
         connector = RestJsonConnector({"base_url": BASE}, client)
@@ -391,7 +404,7 @@ async def test_polling_resumes_from_the_cursor(
 # -- synchronous operation: Bapenda's vehicle-tax lookup -----------------------------------------
 @pytest.fixture
 async def bapenda_connector(bapenda: BapendaApp) -> AsyncIterator[RestJsonConnector]:
-    connector = RestJsonConnector(bapenda_config(bapenda, timeout=0.3), build_client(timeout=0.3))
+    connector = RestJsonConnector(bapenda_config(bapenda, timeout=0.5), build_client(timeout=0.5))
     yield connector
     await connector.aclose()
 

@@ -25,13 +25,13 @@ def _webhook(dlh: DLHApp, ref: str, status: Status) -> WebhookRequest:
 
 def _harness(dlh: DLHApp, auth: Literal["api_key", "oauth2"] = "api_key") -> Harness:
     return Harness(
-        config=dlh_config(dlh, auth=auth, timeout=0.3),
+        config=dlh_config(dlh, auth=auth, timeout=0.5),
         fail_transient=lambda: dlh.fail("error", status=503, times=1),
         fail_permanent=lambda: dlh.fail("error", status=422, times=1),
         fail_timeout=lambda: dlh.fail("timeout", times=1),
         emit_status=lambda ref, status: _webhook(dlh, ref, status),
         received=lambda ref: dlh.records[ref],
-        client_timeout=0.3,
+        client_timeout=0.5,
     )
 
 

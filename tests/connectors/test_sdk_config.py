@@ -10,6 +10,7 @@ from connectors.config import (
     check_schema,
     config_problems,
     redact,
+    restore_secrets,
     secret_fields,
     validate_config,
 )
@@ -90,6 +91,7 @@ def test_builtin_rest_json_marks_every_credential() -> None:
         "auth.token",
         "auth.client_secret",
         "webhook.secret",
+        "headers.*",
     } <= secret_fields(RestJsonConnector.config_schema)
 
 
@@ -102,3 +104,14 @@ def test_one_of_errors_name_the_branch_problem() -> None:
     config = {"base_url": "https://a", "auth": {"type": "api_key"}}
     found = config_problems(config, RestJsonConnector.config_schema)
     assert any("'key' is a required property" in p.message for p in found), found
+
+
+def test_a_masked_secret_sent_back_keeps_its_stored_value() -> None:
+    stored = {"url": "https://a", "password": "p@ss", "auth": {"token": "tok"}}
+    edited = redact(stored, SCHEMA) | {"url": "https://b"}
+    edited["auth"] = {"token": "new-token"}
+    assert restore_secrets(edited, stored, SCHEMA) == {
+        "url": "https://b",
+        "password": "p@ss",
+        "auth": {"token": "new-token"},
+    }

@@ -13,6 +13,7 @@ from connectors.errors import (
     ConnectorError,
     PermanentError,
     RateLimited,
+    TimedOut,
     TransientError,
 )
 from connectors.http import (
@@ -31,9 +32,15 @@ def response(status: int, headers: dict[str, str] | None = None, body: str = "")
     return httpx.Response(status, headers=headers, text=body, request=httpx.Request("POST", URL))
 
 
-@pytest.mark.parametrize("status", [200, 201, 202, 204, 304])
+@pytest.mark.parametrize("status", [200, 201, 202, 204])
 def test_success_is_no_error(status: int) -> None:
     assert classify_response(response(status)) is None
+
+
+def test_a_redirect_means_a_wrong_url_and_is_permanent() -> None:
+    error = classify_response(response(301, {"Location": "https://opd.example/api/"}))
+    assert type(error) is PermanentError
+    assert "https://opd.example/api/" in str(error)
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504, 408])
@@ -87,9 +94,9 @@ def test_unusable_retry_after_is_none(value: str | None) -> None:
 @pytest.mark.parametrize(
     ("exc", "kind"),
     [
-        (httpx.ConnectTimeout("t"), TransientError),
-        (httpx.ReadTimeout("t"), TransientError),
-        (httpx.PoolTimeout("t"), TransientError),
+        (httpx.ConnectTimeout("t"), TimedOut),
+        (httpx.ReadTimeout("t"), TimedOut),
+        (httpx.PoolTimeout("t"), TimedOut),
         (httpx.ConnectError("refused"), TransientError),
         (httpx.RemoteProtocolError("eof"), TransientError),
         (httpx.UnsupportedProtocol("ftp"), PermanentError),
@@ -133,3 +140,10 @@ def test_client_has_bounded_timeouts_on_every_phase() -> None:
     client = build_client(timeout=2.5)
     timeout = client.timeout
     assert (timeout.connect, timeout.read, timeout.write, timeout.pool) == (2.5, 2.5, 2.5, 2.5)
+
+
+def test_error_messages_leave_out_the_query_string() -> None:
+    request = httpx.Request("GET", "https://311.example/v2/updates.json?api_key=SECRET&x=1")
+    error = classify_response(httpx.Response(500, request=request))
+    assert error is not None
+    assert "SECRET" not in str(error) and "https://311.example/v2/updates.json" in str(error)

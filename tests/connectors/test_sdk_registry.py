@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import textwrap
 import uuid
 from pathlib import Path
@@ -10,9 +11,10 @@ import pytest
 
 from connectors import registry
 from connectors.builtin.rest_json import RestJsonConnector
+from connectors.errors import ConfigError
 from connectors.registry import UnknownConnector
 
-BUILTINS = {"rest_json"}
+BUILTINS = {"rest_json", "soap_xml", "open311", "email"}
 
 
 def make_distribution(
@@ -63,6 +65,7 @@ def test_builtins_are_registered_through_entry_points() -> None:
     assert info.distribution == "lampung-in-hub"
     assert {"deliver", "parse_webhook", "fetch_updates", "check", "call"} <= set(info.supports)
     assert reg.broken() == []
+    assert {i.name: i.supports for i in reg.describe()}["email"] == ("deliver", "check")
 
 
 def test_a_third_party_package_appears_without_changing_the_hub(site: Path) -> None:
@@ -153,3 +156,12 @@ def test_two_packages_claiming_one_name_are_both_refused(site: Path) -> None:
 
 def test_module_level_get_uses_the_process_registry() -> None:
     assert registry.get("rest_json") is RestJsonConnector
+
+
+def test_create_validates_the_config_before_building_the_instance() -> None:
+    with pytest.raises(ConfigError) as caught:
+        registry.create("open311", {"base_url": "ftp://x", "service_codes": {}})
+    assert "$.base_url" in str(caught.value) and "'api_key' is a required" in str(caught.value)
+    connector = registry.create("rest_json", {"base_url": "https://dlh.example"})
+    assert isinstance(connector, RestJsonConnector)
+    asyncio.run(connector.aclose())

@@ -22,12 +22,12 @@ class TestSoapXml(ConnectorContract):
             bina_marga.set_status(ref, TO_BM[status.value], "Tim sudah di lokasi")
 
         return Harness(
-            config=bina_marga_config(bina_marga, timeout=0.3),
+            config=bina_marga_config(bina_marga, timeout=0.5),
             fail_transient=lambda: bina_marga.fail("error", status=503, times=1),
             # A request the service refuses as invalid: a soap:Client fault.
             fail_permanent=lambda: bina_marga.fail("error", status=400, times=1),
             fail_timeout=lambda: bina_marga.fail("timeout", times=1),
             emit_status=emit,
             received=lambda ref: bina_marga.tickets[ref],
-            client_timeout=0.3,
+            client_timeout=0.5,
         )

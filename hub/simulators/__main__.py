@@ -1,0 +1,3 @@
+from hub.simulators.cli import app
+
+app(prog_name="python -m hub.simulators")
