@@ -79,8 +79,10 @@ def main() -> None:
     subprocess.run([sys.executable, "-m", "hub", "db", "upgrade"], env=env, check=True)
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "hub", "serve", "--port", str(port)], env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, "-m", "hub", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:

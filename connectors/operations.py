@@ -86,6 +86,8 @@ def http_status(error: ConnectorError) -> int:
         return 404
     if isinstance(error, TimedOut):
         return 504
+    if isinstance(error, TransientError) and error.status_code and error.status_code < 300:
+        return 502  # it answered, with something unusable: a bad gateway, not an outage
     if isinstance(error, (RateLimited, TransientError)):
         return 503
     if isinstance(error, AuthError):

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from jsonschema import Draft202012Validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectors import CheckResult, Connector, ConnectorError, PermanentError
-from connectors.config import SECRET_MASK, redact, secret_fields, validate_config
+from connectors import CheckResult, Connector, ConnectorError
+from connectors.config import redact, restore_secrets, validate_config
 from connectors.http import build_client
+from connectors.operations import http_status, run_operation
 from connectors.registry import UnknownConnector, default_registry
 from hub.catalog import service as catalog
 from hub.crypto import Vault
@@ -31,6 +31,7 @@ from hub.problems import (
     Conflict,
     GatewayTimeout,
     NotFound,
+    Problem,
     ServiceUnavailable,
     Unprocessable,
 )
@@ -107,26 +108,12 @@ def register(
     return instance
 
 
-def _merge_secrets(new: Any, old: Any, schema_secrets: frozenset[str], prefix: str = "") -> Any:
-    """Keycloak's rule: a secret sent back masked keeps its stored value."""
-    if isinstance(new, dict) and isinstance(old, dict):
-        return {
-            k: _merge_secrets(v, old.get(k), schema_secrets, f"{prefix}{k}.")
-            for k, v in new.items()
-        }
-    if new == SECRET_MASK and old is not None:
-        return old
-    return new
-
-
 def update_config(
     session: Session, vault: Vault, instance: ConnectorInstance, config: dict[str, Any]
 ) -> ConnectorInstance:
     """Replace the config (masked secrets keep their values); the instance must be checked again."""
     cls = connector_type(instance.connector)
-    merged = _merge_secrets(
-        config, vault.open_json(instance.config_sealed), secret_fields(cls.config_schema)
-    )
+    merged = restore_secrets(config, vault.open_json(instance.config_sealed), cls.config_schema)
     _check_config(cls, merged)
     instance.config_sealed = vault.seal_json(merged)
     instance.config_redacted = redact(merged, cls.config_schema)
@@ -199,48 +186,30 @@ def view(instance: ConnectorInstance) -> dict[str, Any]:
     }
 
 
-def _schema_problems(doc: Any, schema: Mapping[str, Any]) -> list[dict[str, str]]:
-    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
-    return [
-        {"pointer": "/" + "/".join(str(p) for p in e.absolute_path), "detail": e.message}
-        for e in validator.iter_errors(doc)
-    ]
+_PROBLEMS: dict[int, type[Problem]] = {
+    404: NotFound,
+    422: Unprocessable,
+    502: BadGateway,
+    503: ServiceUnavailable,
+    504: GatewayTimeout,
+}
 
 
 async def call_operation(
     connector: Connector, operation: str, payload: dict[str, Any], *, seconds: float
 ) -> dict[str, Any]:
-    """Run a synchronous service operation with schema checks both ways and a hard timeout."""
-    operations = connector.available_operations()
-    if operation not in operations:
-        known = ", ".join(sorted(operations)) or "none"
-        raise NotFound(f"No operation {operation!r} (available: {known}).")
-    spec = operations[operation]
-    problems = _schema_problems(payload, spec.input_schema)
-    if problems:
-        raise Unprocessable("The input does not match the operation's schema.", errors=problems)
+    """Run a synchronous service operation (contract checked both ways, hard deadline) and turn
+    a failure into the problem a gateway should answer."""
     try:
-        async with asyncio.timeout(seconds):
-            result = await connector.call(operation, payload)
-    except TimeoutError as exc:
-        raise GatewayTimeout(
-            f"The agency's application did not answer within {seconds:g} s.",
-            headers={"Retry-After": "30"},
-        ) from exc
-    except PermanentError as exc:
-        raise BadGateway(f"The agency's application refused the call: {exc}") from exc
+        return await run_operation(connector, operation, payload, deadline=seconds)
     except ConnectorError as exc:
-        if exc.status_code is not None and exc.status_code < 300:
-            # It answered, but with something unusable: that is a bad gateway, not an outage.
-            raise BadGateway(f"The agency's application answered badly: {exc}") from exc
-        retry = getattr(exc, "retry_after", None)
-        raise ServiceUnavailable(
-            f"The agency's application is unavailable: {exc}",
-            headers={"Retry-After": str(int(retry or 30))},
+        status = http_status(exc)
+        found = getattr(exc, "problems", None) or []
+        headers = {}
+        if status in (503, 504):
+            headers["Retry-After"] = str(int(getattr(exc, "retry_after", None) or 30))
+        raise _PROBLEMS.get(status, BadGateway)(
+            f"{exc}",
+            errors=[{"pointer": p.path, "detail": p.message} for p in found] or None,
+            headers=headers,
         ) from exc
-    problems = _schema_problems(result, spec.output_schema)
-    if problems:
-        raise BadGateway(
-            "The agency's application answered in an unexpected shape.", errors=problems
-        )
-    return result
