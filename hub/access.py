@@ -83,6 +83,18 @@ ENDPOINTS: dict[tuple[str, str], Access] = {
     ),
     ("GET", "/v1/categories"): Access(None, anonymous=True),
     ("GET", "/v1/institutions"): Access(None, anonymous=True),
+    # Open311 GeoReport v2: public data only; POST is authorised by the form's api_key.
+    ("GET", "/open311/v2/discovery.{fmt}"): Access(None, anonymous=True),
+    ("GET", "/open311/v2/services.{fmt}"): Access(None, anonymous=True),
+    ("GET", "/open311/v2/services/{service_code}.{fmt}"): Access(None, anonymous=True),
+    ("GET", "/open311/v2/requests.{fmt}"): Access(
+        None, anonymous=True, description="Public reports only, without personal data."
+    ),
+    ("POST", "/open311/v2/requests.{fmt}"): Access(
+        None, anonymous=True, description="Needs an Open311 api_key (hub open311 create-key)."
+    ),
+    ("GET", "/open311/v2/requests/{service_request_id}.{fmt}"): Access(None, anonymous=True),
+    ("GET", "/open311/v2/tokens/{token}.{fmt}"): Access(None, anonymous=True),
     ("GET", "/healthz"): Access(None, anonymous=True),
     ("GET", "/readyz"): Access(None, anonymous=True),
     ("GET", "/metrics"): Access(None, anonymous=True, description="No personal data."),

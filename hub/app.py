@@ -11,6 +11,7 @@ from hub import __version__, problems
 from hub.catalog.api import router as catalog_router
 from hub.complaints.api import router as complaints_router
 from hub.db import make_engine, make_sessionmaker
+from hub.open311.api import router as open311_router
 from hub.ops import metrics
 from hub.ops.api import router as ops_router
 from hub.settings import Settings, get_settings
@@ -43,4 +44,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops_router)
     app.include_router(complaints_router)
     app.include_router(catalog_router)
+    app.include_router(open311_router)
     return app

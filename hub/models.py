@@ -4,6 +4,7 @@ from hub.catalog.models import Category, Institution
 from hub.complaints.models import Complaint, ComplaintEvent, IdempotencyRecord, TrackingCounter
 from hub.db import Base
 from hub.delivery.models import OutboxMessage
+from hub.open311.models import Open311ApiKey
 
 __all__ = [
     "Base",
@@ -12,6 +13,7 @@ __all__ = [
     "ComplaintEvent",
     "IdempotencyRecord",
     "Institution",
+    "Open311ApiKey",
     "OutboxMessage",
     "TrackingCounter",
 ]

@@ -71,7 +71,7 @@ def complaint_view(complaint: Complaint, who: Audience) -> dict[str, Any]:
         "channel": complaint.channel,
         "privacy": complaint.privacy,
         "sensitive": complaint.sensitive,
-        "title": complaint.title,
+        "title": complaint.title if full else redact_text(complaint.title),
         "description": complaint.description if full else redact_text(complaint.description),
         "category": complaint.category,
         "location": complaint.location if full else _public_location(complaint.location),
