@@ -95,6 +95,13 @@ ENDPOINTS: dict[tuple[str, str], Access] = {
     ),
     ("GET", "/open311/v2/requests/{service_request_id}.{fmt}"): Access(None, anonymous=True),
     ("GET", "/open311/v2/tokens/{token}.{fmt}"): Access(None, anonymous=True),
+    # Public oversight: reports without personal data, per-OPD performance (no confidential).
+    ("GET", "/v1/public/complaints"): Access(None, anonymous=True),
+    ("GET", "/v1/public/complaints/{tracking_code}"): Access(None, anonymous=True),
+    ("GET", "/v1/public/complaints.atom"): Access(None, anonymous=True),
+    ("GET", "/v1/public/stats"): Access(None, anonymous=True),
+    ("GET", "/publik"): Access(None, anonymous=True),
+    ("GET", "/publik/laporan/{tracking_code}"): Access(None, anonymous=True),
     ("GET", "/healthz"): Access(None, anonymous=True),
     ("GET", "/readyz"): Access(None, anonymous=True),
     ("GET", "/metrics"): Access(None, anonymous=True, description="No personal data."),

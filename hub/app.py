@@ -14,6 +14,8 @@ from hub.db import make_engine, make_sessionmaker
 from hub.open311.api import router as open311_router
 from hub.ops import metrics
 from hub.ops.api import router as ops_router
+from hub.oversight.api import router as oversight_router
+from hub.oversight.pages import router as oversight_pages
 from hub.settings import Settings, get_settings
 
 
@@ -45,4 +47,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(complaints_router)
     app.include_router(catalog_router)
     app.include_router(open311_router)
+    app.include_router(oversight_router)
+    app.include_router(oversight_pages)
     return app
