@@ -52,7 +52,7 @@ class Query:
     statuses: Sequence[str] | None = None  # open / closed
 
 
-def find(session: Session, query: Query, *, limit: int = MAX_REQUESTS) -> list[Complaint]:
+def find(session: Session, query: Query, *, limit: int | None = None) -> list[Complaint]:
     """Public (non-confidential) reports, newest first, at most `limit`."""
     stmt = select(Complaint).where(Complaint.privacy != "confidential")
     if query.ids is not None:
@@ -66,7 +66,8 @@ def find(session: Session, query: Query, *, limit: int = MAX_REQUESTS) -> list[C
             stmt = stmt.where(Complaint.created_at <= query.end)
         if query.statuses:
             stmt = stmt.where(Complaint.status.in_(statuses_for(query.statuses)))
-    stmt = stmt.order_by(Complaint.created_at.desc(), Complaint.id.desc()).limit(limit)
+    stmt = stmt.order_by(Complaint.created_at.desc(), Complaint.id.desc())
+    stmt = stmt.limit(limit or MAX_REQUESTS)
     return list(session.scalars(stmt))
 
 
