@@ -37,7 +37,9 @@ def issue(session: Session, name: str, *, channel: str = Channel.OPEN311.value) 
     name = name.strip()
     if not name:
         raise ValueError("an API key needs a name saying who holds it")
-    Channel(channel)  # ValueError for an unknown channel
+    if channel not in {c.value for c in Channel}:
+        choices = ", ".join(c.value for c in Channel)
+        raise ValueError(f"unknown channel {channel!r}; one of {choices}")
     key = PREFIX + secrets.token_urlsafe(32)
     row = Open311ApiKey(name=name, key_hash=digest(key), prefix=key[:12], channel=channel)
     session.add(row)
