@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -14,8 +16,14 @@ from hub.settings import get_settings
 app = typer.Typer(help="Open311 GeoReport v2 API keys.", no_args_is_help=True)
 
 
-def _factory() -> sessionmaker[Session]:
-    return sessionmaker(make_engine(get_settings().effective_database_url), class_=Session)
+@contextmanager
+def _session() -> Iterator[Session]:
+    engine = make_engine(get_settings().effective_database_url)
+    try:
+        with transaction(sessionmaker(engine, class_=Session)) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 @app.command("create-key")
@@ -25,7 +33,7 @@ def create_key(
 ) -> None:
     """Issue a key; it is printed once and only its SHA-256 digest is stored."""
     try:
-        with transaction(_factory()) as session:
+        with _session() as session:
             issued = keys.issue(session, name, channel=channel)
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -38,7 +46,7 @@ def create_key(
 @app.command("list-keys")
 def list_keys() -> None:
     """List keys (id, prefix, holder, channel, state); never the keys themselves."""
-    with transaction(_factory()) as session:
+    with _session() as session:
         for row in keys.listing(session):
             state = "revoked" if row.revoked_at else "active"
             typer.echo(f"{row.id}\t{row.prefix}...\t{row.name}\t{row.channel}\t{state}")
@@ -47,7 +55,7 @@ def list_keys() -> None:
 @app.command("revoke-key")
 def revoke_key(key_id: Annotated[int, typer.Argument(help="The key's id.")]) -> None:
     """Revoke a key: reports filed with it stay; new ones are refused with 403."""
-    with transaction(_factory()) as session:
+    with _session() as session:
         found = keys.revoke(session, key_id)
     if not found:
         typer.echo(f"error: no key {key_id}", err=True)
