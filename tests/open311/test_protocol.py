@@ -357,3 +357,9 @@ def test_a_complaint_without_category_has_no_service(client: TestClient, app: Fa
     code = response.json()["tracking_code"]
     row = client.get(f"{V2}/requests/{code}.json").json()[0]
     assert row["service_code"] is None and row["service_name"] is None
+
+
+def test_an_unverifiable_bearer_token_is_refused_the_open311_way(client: TestClient) -> None:
+    response = client.get(f"{V2}/services.xml", headers={"Authorization": "Bearer forged"})
+    assert response.status_code == 403
+    assert errors(response.content)[0]["code"] == "403"
