@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from hub import __version__
+from hub.open311.cli import app as open311_cli
 from hub.settings import Settings, get_settings
 
 app = typer.Typer(
@@ -21,6 +22,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema and seed data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(open311_cli, name="open311")
 
 Host = Annotated[str, typer.Option(help="Interface to listen on.")]
 Port = Annotated[int, typer.Option(help="TCP port to listen on.", min=1, max=65535)]

@@ -1,4 +1,4 @@
-"""`hub open311 create-key | list-keys | revoke-key` (the typer sub-app in hub.open311.cli)."""
+"""`hub open311 create-key | list-keys | revoke-key` (typer sub-app hub.open311.cli.app)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from hub.open311.cli import app as open311_cli
+from hub.cli import app as hub_cli
 from hub.settings import get_settings
 
 runner = CliRunner()
@@ -26,7 +26,7 @@ def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None
 def test_a_key_is_printed_once_listed_by_prefix_and_revocable(
     cli_env: None, app: FastAPI, client: TestClient
 ) -> None:
-    created = runner.invoke(open311_cli, ["create-key", "Aplikasi Warga Metro"])
+    created = runner.invoke(hub_cli, ["open311", "create-key", "Aplikasi Warga Metro"])
     assert created.exit_code == 0, created.output
     key = created.stdout.strip().splitlines()[1]
     assert key.startswith("o311_")
@@ -39,21 +39,21 @@ def test_a_key_is_printed_once_listed_by_prefix_and_revocable(
     }
     assert client.post("/open311/v2/requests.json", data=form).status_code == 200
 
-    listed = runner.invoke(open311_cli, ["list-keys"])
+    listed = runner.invoke(hub_cli, ["open311", "list-keys"])
     assert listed.exit_code == 0
     assert "Aplikasi Warga Metro\topen311\tactive" in listed.stdout
     assert key not in listed.stdout and key[:12] in listed.stdout
 
     key_id = listed.stdout.split("\t", 1)[0]
-    assert runner.invoke(open311_cli, ["revoke-key", key_id]).exit_code == 0
-    assert "revoked" in runner.invoke(open311_cli, ["list-keys"]).stdout
+    assert runner.invoke(hub_cli, ["open311", "revoke-key", key_id]).exit_code == 0
+    assert "revoked" in runner.invoke(hub_cli, ["open311", "list-keys"]).stdout
     assert client.post("/open311/v2/requests.json", data=form).status_code == 403
 
 
 def test_bad_input_is_one_clear_error(cli_env: None, app: FastAPI) -> None:
-    blank = runner.invoke(open311_cli, ["create-key", "  "])
+    blank = runner.invoke(hub_cli, ["open311", "create-key", "  "])
     assert blank.exit_code == 2 and "needs a name" in blank.output
-    channel = runner.invoke(open311_cli, ["create-key", "X", "--channel", "pigeon"])
+    channel = runner.invoke(hub_cli, ["open311", "create-key", "X", "--channel", "pigeon"])
     assert channel.exit_code == 2 and "unknown channel 'pigeon'" in channel.output
-    missing = runner.invoke(open311_cli, ["revoke-key", "999"])
+    missing = runner.invoke(hub_cli, ["open311", "revoke-key", "999"])
     assert missing.exit_code == 2 and "no key 999" in missing.output
