@@ -363,3 +363,16 @@ def test_an_unverifiable_bearer_token_is_refused_the_open311_way(client: TestCli
     response = client.get(f"{V2}/services.xml", headers={"Authorization": "Bearer forged"})
     assert response.status_code == 403
     assert errors(response.content)[0]["code"] == "403"
+
+
+def test_filing_in_xml_answers_in_xml(client: TestClient, api_key: str) -> None:
+    response = client.post(f"{V2}/requests.xml", data=form(api_key))
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/xml")
+    (row,) = records(response.content, "service_requests", "request")
+    assert row["service_request_id"] and row["service_request_id"].startswith("LPG-")
+    assert row["token"] and row["service_notice"] and row["account_id"] is None
+    token = client.get(f"{V2}/tokens/{row['token']}.xml")
+    assert records(token.content, "service_requests", "request") == [
+        {"service_request_id": row["service_request_id"], "token": row["token"]}
+    ]
