@@ -159,6 +159,25 @@ ENDPOINTS: dict[tuple[str, str], Access] = {
     ("DELETE", "/admin/sso/clients/{client_id}"): Access(ADMIN_SCOPE),
     ("POST", "/admin/sso/keys/rotate"): Access(ADMIN_SCOPE),
     ("GET", "/admin/sso/audit"): Access(ADMIN_SCOPE),
+    # Open311 GeoReport v2: public data only; POST is authorised by the form's api_key.
+    ("GET", "/open311/v2/discovery.{fmt}"): Access(None, anonymous=True),
+    ("GET", "/open311/v2/services.{fmt}"): Access(None, anonymous=True),
+    ("GET", "/open311/v2/services/{service_code}.{fmt}"): Access(None, anonymous=True),
+    ("GET", "/open311/v2/requests.{fmt}"): Access(
+        None, anonymous=True, description="Public reports only, without personal data."
+    ),
+    ("POST", "/open311/v2/requests.{fmt}"): Access(
+        None, anonymous=True, description="Needs an Open311 api_key (hub open311 create-key)."
+    ),
+    ("GET", "/open311/v2/requests/{service_request_id}.{fmt}"): Access(None, anonymous=True),
+    ("GET", "/open311/v2/tokens/{token}.{fmt}"): Access(None, anonymous=True),
+    # Public oversight: reports without personal data, per-OPD performance (no confidential).
+    ("GET", "/v1/public/complaints"): Access(None, anonymous=True),
+    ("GET", "/v1/public/complaints/{tracking_code}"): Access(None, anonymous=True),
+    ("GET", "/v1/public/complaints.atom"): Access(None, anonymous=True),
+    ("GET", "/v1/public/stats"): Access(None, anonymous=True),
+    ("GET", "/publik"): Access(None, anonymous=True),
+    ("GET", "/publik/laporan/{tracking_code}"): Access(None, anonymous=True),
     ("GET", "/healthz"): Access(None, anonymous=True),
     ("GET", "/readyz"): Access(None, anonymous=True),
     ("GET", "/metrics"): Access(None, anonymous=True, description="No personal data."),

@@ -16,8 +16,11 @@ from hub.crypto import Vault
 from hub.db import make_engine, make_sessionmaker
 from hub.integrations.api import router as integrations_router
 from hub.integrations.pool import ConnectorPool
+from hub.open311.api import router as open311_router
 from hub.ops import metrics
 from hub.ops.api import router as ops_router
+from hub.oversight.api import router as oversight_router
+from hub.oversight.pages import router as oversight_pages
 from hub.settings import Settings, get_settings
 from hub.sso import sso_config
 
@@ -57,4 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(complaints_router)
     app.include_router(catalog_router)
     app.include_router(integrations_router)
+    app.include_router(open311_router)
+    app.include_router(oversight_router)
+    app.include_router(oversight_pages)
     return app

@@ -18,6 +18,7 @@ from auth.setup import AuthConfig
 from hub import __version__
 from hub.db import make_engine, make_sessionmaker
 from hub.integrations.cli import app as connectors_cli
+from hub.open311.cli import app as open311_cli
 from hub.settings import Settings, get_settings
 
 app = typer.Typer(
@@ -41,6 +42,7 @@ def _sso_context() -> tuple[AuthConfig, sessionmaker[Session]]:
 app.add_typer(build_clients_cli(_sso_context), name="clients", help="SSO clients (admins).")
 app.add_typer(build_keys_cli(_sso_context), name="keys", help="SSO signing keys.")
 app.add_typer(build_users_cli(_sso_context), name="users", help="SSO users (ASN accounts).")
+app.add_typer(open311_cli, name="open311")
 
 Host = Annotated[str, typer.Option(help="Interface to listen on.")]
 Port = Annotated[int, typer.Option(help="TCP port to listen on.", min=1, max=65535)]

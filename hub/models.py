@@ -6,6 +6,7 @@ from hub.complaints.models import Complaint, ComplaintEvent, IdempotencyRecord, 
 from hub.db import Base
 from hub.delivery.models import OutboxMessage
 from hub.integrations.models import ConnectorInstance
+from hub.open311.models import Open311ApiKey
 
 __all__ = [
     "Base",
@@ -15,6 +16,7 @@ __all__ = [
     "ConnectorInstance",
     "IdempotencyRecord",
     "Institution",
+    "Open311ApiKey",
     "OutboxMessage",
     "TrackingNumber",
 ]

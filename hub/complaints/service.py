@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.catalog import service as catalog
+from hub.complaints import lifecycle
 from hub.complaints.models import Complaint, ComplaintEvent, IdempotencyRecord, TrackingNumber
 from hub.db import utcnow
 from hub.delivery import outbox
@@ -242,3 +243,68 @@ def search(
     rows = list(session.scalars(query.limit(limit + 1)))
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return rows[:limit], next_cursor
+
+
+def set_status(
+    session: Session,
+    complaint: Complaint,
+    status: Status,
+    *,
+    note: str | None = None,
+    internal_note: str | None = None,
+    actor: str | None = None,
+    occurred_at: datetime | None = None,
+    institution: str | None = None,
+    redirect_to: str | None = None,
+) -> lifecycle.Outcome:
+    """Move a complaint through the lifecycle and record the step on its timeline.
+
+    The caller owns the transaction. A repeated or stale update changes nothing; an illegal one
+    raises `lifecycle.IllegalTransition`. `redirect_to` (an institution code) names where a
+    `redirected` report should go; it is kept in the event data for the public referral note.
+    """
+    now = utcnow()
+    when = occurred_at or now
+    decision = lifecycle.decide(
+        Status(complaint.status),
+        status,
+        occurred_at=when,
+        last_update_at=complaint.last_update_at,
+    )
+    if decision.outcome != lifecycle.Outcome.APPLY:
+        return decision.outcome
+    if institution is not None:
+        complaint.institution = institution
+    if decision.reopen:
+        complaint.reopen_count += 1
+    seq = (
+        session.scalar(
+            select(func.max(ComplaintEvent.seq)).where(ComplaintEvent.complaint_id == complaint.id)
+        )
+        or 0
+    )
+    data: dict[str, Any] = {"from": complaint.status}
+    if redirect_to:
+        data["redirect_to"] = redirect_to
+    if decision.reopen:
+        data["reopen"] = True
+    session.add(
+        ComplaintEvent(
+            complaint_id=complaint.id,
+            seq=seq + 1,
+            type="complaint.status_changed",
+            status=status.value,
+            note=note,
+            internal_note=internal_note,
+            actor=actor,
+            occurred_at=when,
+            recorded_at=now,
+            data=data,
+        )
+    )
+    complaint.status = status.value
+    complaint.updated_at = now
+    complaint.last_update_at = when
+    session.flush()
+    session.expire(complaint, ["events"])
+    return decision.outcome

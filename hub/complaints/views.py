@@ -48,6 +48,47 @@ def redact_text(text: str) -> str:
     return text
 
 
+# Citizens also write their name, a spaced-out NIK or phone, and their house number into reports.
+_SPACED_NIK = re.compile(r"(?<!\d)\d{4}(?:[ .-]?\d{4}){3}(?!\d)")
+_SPACED_PHONE = re.compile(r"(?:\+62|\b62|\b0)[\s.-]?8[\d\s.-]{7,16}\d")
+_HOUSE_NUMBER = re.compile(r"\b(?:No|Nomor|Nmr)\.?\s*\d+[A-Za-z]?(?:\s*/\s*\d+)?", re.IGNORECASE)
+_CAPITALISED = r"[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*){0,3}"
+_INTRODUCED = re.compile(
+    r"((?i:nama\s+saya|saya\s+bernama|atas\s+nama|a\.\s?n\.|nama\s+pelapor)\s*:?\s+)" + _CAPITALISED
+)
+_ADDRESSED = re.compile(
+    r"\b((?:Bapak|Ibu|Pak|Bu|Sdr\.?|Sdri\.?|Saudara|Saudari)\s+)" + _CAPITALISED
+)
+
+
+def _known_names(complaint: Complaint) -> list[str]:
+    name = (complaint.contact or {}).get("name")
+    if not isinstance(name, str) or not name.strip():
+        return []
+    parts = [p for p in re.split(r"\s+", name.strip()) if len(p) >= 3]
+    return sorted({name.strip(), *parts}, key=len, reverse=True)  # whole name before its parts
+
+
+def public_text(text: str, complaint: Complaint | None = None) -> str:
+    """Free text as the public may read it: no name, phone, e-mail, NIK or house number.
+
+    Uses what the report itself tells us (the contact name and the address it gave) and common
+    Indonesian phrasings ("nama saya ...", "Pak ...").
+    """
+    text = _SPACED_PHONE.sub("[telepon]", text)
+    text = redact_text(text)
+    text = _SPACED_NIK.sub("[NIK]", text)
+    if complaint is not None:
+        address = (complaint.location or {}).get("address")
+        if isinstance(address, str) and address.strip():
+            text = re.sub(re.escape(address.strip()), "[alamat]", text, flags=re.IGNORECASE)
+        for name in _known_names(complaint):
+            text = re.sub(rf"\b{re.escape(name)}\b", "[nama]", text, flags=re.IGNORECASE)
+    text = _INTRODUCED.sub(lambda m: m.group(1) + "[nama]", text)
+    text = _ADDRESSED.sub(lambda m: m.group(1) + "[nama]", text)
+    return _HOUSE_NUMBER.sub("No. [..]", text)
+
+
 def _label(status: str) -> dict[str, str]:
     return LABELS[Status(status)]
 
@@ -71,8 +112,10 @@ def complaint_view(complaint: Complaint, who: Audience) -> dict[str, Any]:
         "channel": complaint.channel,
         "privacy": complaint.privacy,
         "sensitive": complaint.sensitive,
-        "title": complaint.title,
-        "description": complaint.description if full else redact_text(complaint.description),
+        "title": complaint.title if full else public_text(complaint.title, complaint),
+        "description": complaint.description
+        if full
+        else public_text(complaint.description, complaint),
         "category": complaint.category,
         "location": complaint.location if full else _public_location(complaint.location),
         "attachments": complaint.attachments if full else [],
@@ -101,7 +144,9 @@ def event_view(event: ComplaintEvent, who: Audience) -> dict[str, Any]:
         "type": event.type,
         "status": event.status,
         "status_label": _label(event.status) if event.status else None,
-        "note": event.note if who != Audience.PUBLIC else redact_text(event.note or "") or None,
+        "note": event.note
+        if who != Audience.PUBLIC
+        else public_text(event.note or "", event.complaint) or None,
         "occurred_at": event.occurred_at.isoformat(),
     }
     if who in (Audience.OPD, Audience.ADMIN):
