@@ -1,0 +1,1 @@
+"""Routing of complaints to the responsible institution."""
