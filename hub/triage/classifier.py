@@ -129,7 +129,7 @@ class Classifier:
             if not isinstance(text, str) or not normalize(text):
                 raise ValueError("complaint text is empty: nothing to classify")
             normalised.append(normalize(text))
-        probabilities = self._model.predict_proba(normalised)
+        probabilities = self._probabilities(normalised)
         classes = self.categories
         out = []
         for row in probabilities:
@@ -146,6 +146,17 @@ class Classifier:
                 )
             )
         return out
+
+    def _probabilities(self, texts: list[str]) -> Any:
+        if hasattr(self._model, "predict_proba"):
+            return self._model.predict_proba(texts)
+        # Uncalibrated (tiny training set): a plain softmax over the SVM margins.
+        scores = np.asarray(self._model.decision_function(texts), dtype=np.float64)
+        if scores.ndim == 1:  # two classes: one margin, positive for classes_[1]
+            scores = np.column_stack([-scores, scores])
+        scores -= scores.max(axis=1, keepdims=True)
+        exp = np.exp(scores)
+        return exp / exp.sum(axis=1, keepdims=True)
 
     def save(self, path: Path | str) -> Path:
         """Write the model (a joblib pickle: load only files the hub wrote itself)."""

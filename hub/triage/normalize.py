@@ -154,6 +154,8 @@ SLANG: Mapping[str, str] = {
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _REDUP_DIGIT = re.compile(r"([a-z]{2,})2\b")  # "diangkut2" -> "diangkut diangkut"
 _REPEAT = re.compile(r"([a-z])\1{2,}")  # "pakkkk" -> "pak"
+_NUM_UNIT = re.compile(r"(\d)(rb|rbu|ribu|k|jt|juta)\b")  # "5rb" -> "5 ribu"
+_UNITS = {"rb": "ribu", "rbu": "ribu", "ribu": "ribu", "k": "ribu", "jt": "juta", "juta": "juta"}
 
 
 def _strip_accents(text: str) -> str:
@@ -166,6 +168,7 @@ def tokens(text: str) -> list[str]:
     lowered = _strip_accents(text).lower()
     lowered = _REPEAT.sub(r"\1", lowered)
     lowered = _REDUP_DIGIT.sub(r"\1 \1", lowered)
+    lowered = _NUM_UNIT.sub(lambda m: f"{m.group(1)} {_UNITS[m.group(2)]}", lowered)
     out: list[str] = []
     for raw in _WORD.findall(lowered):
         expansion = SLANG.get(raw)
