@@ -215,13 +215,14 @@ def parse_rules(data: Any) -> tuple[Rule, ...]:
     rules: list[Rule] = []
     seen: set[str] = set()
     for index, raw in enumerate(data):
+        raw_id = raw.get("id") if isinstance(raw, Mapping) else None
+        if isinstance(raw_id, str):
+            if raw_id in seen:
+                problems.append(f"rule {raw_id!r}: duplicate id")
+            seen.add(raw_id)
         rule = _parse_rule(raw, index, problems)
-        if rule is None:
-            continue
-        if rule.id in seen:
-            problems.append(f"rule {rule.id!r}: duplicate id")
-        seen.add(rule.id)
-        rules.append(rule)
+        if rule is not None:
+            rules.append(rule)
     if problems:
         raise RuleSetError(problems)
     return tuple(sorted(rules, key=lambda r: (-r.priority, r.id)))
