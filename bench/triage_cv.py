@@ -51,17 +51,25 @@ def main() -> None:
             if not ok:
                 confusions[(ex.category, pred.category)] += 1
                 if args.errors:
-                    print(f"  {ex.category:>24} -> {pred.category:<24} "
-                          f"{pred.confidence:.2f} {ex.text[:90]}")
+                    print(
+                        f"  {ex.category:>24} -> {pred.category:<24} "
+                        f"{pred.confidence:.2f} {ex.text[:90]}"
+                    )
         print(f"fold {fold}: accuracy {scores['accuracy']:.3f}  macro-F1 {scores['macro_f1']:.3f}")
     elapsed = time.perf_counter() - started
-    print(f"{args.folds}-fold CV on {len(corpus)} complaints "
-          f"(+{len(extra)} hand-written in every training fold), {elapsed:.0f} s")
-    print(f"accuracy {statistics.mean(accs):.3f} (sd {statistics.stdev(accs):.3f})  "
-          f"macro-F1 {statistics.mean(f1s):.3f} (sd {statistics.stdev(f1s):.3f})")
+    print(
+        f"{args.folds}-fold CV on {len(corpus)} complaints "
+        f"(+{len(extra)} hand-written in every training fold), {elapsed:.0f} s"
+    )
+    print(
+        f"accuracy {statistics.mean(accs):.3f} (sd {statistics.stdev(accs):.3f})  "
+        f"macro-F1 {statistics.mean(f1s):.3f} (sd {statistics.stdev(f1s):.3f})"
+    )
     flagged = review_right + review_wrong
-    print(f"manual_review at the default threshold: {flagged} of {right + wrong} flagged, "
-          f"catching {review_wrong} of {wrong} errors")
+    print(
+        f"manual_review at the default threshold: {flagged} of {right + wrong} flagged, "
+        f"catching {review_wrong} of {wrong} errors"
+    )
     print("calibration (confidence bin: n, mean confidence, accuracy):")
     ece = 0.0
     for low, high in ((0.0, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 0.97), (0.97, 1.01)):
@@ -71,12 +79,15 @@ def main() -> None:
         conf = statistics.mean(c for c, _ in in_bin)
         acc = statistics.mean(1.0 if ok else 0.0 for _, ok in in_bin)
         ece += len(in_bin) / len(scored) * abs(conf - acc)
-        print(f"  [{low:.2f}, {min(high, 1.0):.2f}): n={len(in_bin):>3}  conf {conf:.3f}  acc {acc:.3f}")
+        span = f"[{low:.2f}, {min(high, 1.0):.2f})"
+        print(f"  {span}: n={len(in_bin):>3}  conf {conf:.3f}  acc {acc:.3f}")
     print(f"expected calibration error {ece:.3f}")
     for threshold in (0.5, 0.6, 0.7, 0.8):
         flagged = [ok for c, ok in scored if c < threshold]
-        print(f"  threshold {threshold}: {len(flagged)} sent to manual review, "
-              f"{flagged.count(False)} of {wrong} errors caught")
+        print(
+            f"  threshold {threshold}: {len(flagged)} sent to manual review, "
+            f"{flagged.count(False)} of {wrong} errors caught"
+        )
     print("most frequent confusions (true -> predicted):")
     for (true, pred), n in confusions.most_common(8):
         print(f"  {n:>3}  {true} -> {pred}")

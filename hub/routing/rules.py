@@ -32,8 +32,8 @@ from hub.triage.normalize import normalize
 
 __all__ = [
     "ComplaintFacts",
-    "Rule",
     "RoutingDecision",
+    "Rule",
     "RuleSetError",
     "default_rules",
     "dump_rules",
@@ -49,9 +49,7 @@ DecisionAction = Literal["route", "redirect", "manual"]
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,79}$")
 _ROUTE_ID = "Laporan Anda diteruskan ke {institution}, yang berwenang menangani urusan {category}."
 _ROUTE_EN = "Your report has been forwarded to {institution}, which is responsible for {category}."
-_MANUAL_ID = (
-    "Laporan Anda akan diperiksa petugas kami untuk menentukan instansi yang berwenang."
-)
+_MANUAL_ID = "Laporan Anda akan diperiksa petugas kami untuk menentukan instansi yang berwenang."
 _MANUAL_EN = "Our staff will review your report to find the responsible institution."
 
 

@@ -138,7 +138,9 @@ def parse_calendar(data: Any, *, source: str = "<calendar>") -> HolidayCalendar:
         try:
             day = date.fromisoformat(str(row.get("date")))
         except ValueError:
-            raise CalendarError(f"{where}: 'date' must be YYYY-MM-DD, got {row.get('date')!r}")
+            raise CalendarError(
+                f"{where}: 'date' must be YYYY-MM-DD, got {row.get('date')!r}"
+            ) from None
         kind = row.get("kind", "libur_nasional")
         if kind not in _KINDS:
             raise CalendarError(f"{where}: 'kind' must be one of {', '.join(_KINDS)}")

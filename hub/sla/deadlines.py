@@ -33,8 +33,8 @@ from hub.sla.calendar import (
 )
 
 __all__ = [
-    "EscalationLevel",
     "Escalation",
+    "EscalationLevel",
     "PolicyError",
     "SlaPolicy",
     "Stage",
@@ -146,7 +146,13 @@ class Timeline:
     stopped_at: datetime | None = None  # redirected, rejected, duplicate or closed
 
     def __post_init__(self) -> None:
-        for name in ("received_at", "dispatched_at", "acknowledged_at", "resolved_at", "stopped_at"):
+        for name in (
+            "received_at",
+            "dispatched_at",
+            "acknowledged_at",
+            "resolved_at",
+            "stopped_at",
+        ):
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
                 raise ValueError(f"{name} must be timezone-aware")

@@ -15,7 +15,6 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
-from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from hub.triage.normalize import normalize
@@ -51,9 +50,9 @@ class LexiconFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         self.patterns_ = compile_lexicon(self.lexicon or packaged_lexicon())
         return self
 
-    def transform(self, texts: Iterable[str]) -> sparse.csr_matrix:
+    def transform(self, texts: Iterable[str]) -> np.ndarray[Any, np.dtype[np.float64]]:
         rows = [
             [self.weight * math.log1p(len(p.findall(text))) for _, p in self.patterns_]
             for text in texts
         ]
-        return sparse.csr_matrix(np.asarray(rows, dtype=np.float64).reshape(len(rows), -1))
+        return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(self.patterns_))

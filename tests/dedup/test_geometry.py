@@ -20,7 +20,12 @@ LAT, LON = -5.4172, 105.2581
 
 
 def report(
-    id: str, *, dlat: float = 0.0, dlon: float = 0.0, days: float = 0, category: str = "sampah_lingkungan"
+    id: str,
+    *,
+    dlat: float = 0.0,
+    dlon: float = 0.0,
+    days: float = 0,
+    category: str = "sampah_lingkungan",
 ) -> ReportPoint:
     return ReportPoint(id, category, LAT + dlat, LON + dlon, T0 - timedelta(days=days))
 
@@ -39,9 +44,7 @@ def test_haversine_distance(a: tuple[float, float], b: tuple[float, float], metr
     assert haversine_m(*a, *b) == pytest.approx(metres, rel=0.01, abs=1)
 
 
-@pytest.mark.parametrize(
-    "point", [(91.0, 0.0), (0.0, 181.0), (math.nan, 0.0), (0.0, math.inf)]
-)
+@pytest.mark.parametrize("point", [(91.0, 0.0), (0.0, 181.0), (math.nan, 0.0), (0.0, math.inf)])
 def test_impossible_coordinates_are_refused(point: tuple[float, float]) -> None:
     with pytest.raises(ValueError):
         haversine_m(*point, 0.0, 0.0)
@@ -76,7 +79,9 @@ def test_radius_window_and_limit_are_configurable() -> None:
 
 def test_equal_distance_prefers_the_older_report() -> None:
     new = report("new")
-    found = candidates(new, [report("younger", dlat=0.001, days=1), report("older", dlat=-0.001, days=5)])
+    found = candidates(
+        new, [report("younger", dlat=0.001, days=1), report("older", dlat=-0.001, days=5)]
+    )
     assert [c.report.id for c in found] == ["older", "younger"]
 
 
@@ -104,7 +109,12 @@ def test_bounding_box_contains_the_circle() -> None:
     min_lat, min_lon, max_lat, max_lon = bounding_box(LAT, LON, 250)
     for bearing in range(0, 360, 15):
         lat = LAT + (250 / 111_195) * math.cos(math.radians(bearing)) * 0.999
-        lon = LON + (250 / (111_195 * math.cos(math.radians(LAT)))) * math.sin(math.radians(bearing)) * 0.999
+        lon = (
+            LON
+            + (250 / (111_195 * math.cos(math.radians(LAT))))
+            * math.sin(math.radians(bearing))
+            * 0.999
+        )
         assert haversine_m(LAT, LON, lat, lon) <= 250
         assert min_lat <= lat <= max_lat and min_lon <= lon <= max_lon
     assert max_lat - min_lat == pytest.approx(2 * 250 / 111_195, rel=0.01)

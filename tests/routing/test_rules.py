@@ -32,13 +32,18 @@ def decide(rule_set: Any, category: str | None, region: str | None = None, text:
 
 def test_higher_priority_wins_and_explains_itself() -> None:
     rs = rules(
-        {"id": "general", "priority": 10, "institution": "{region}", "categories": ["jalan_jembatan"]},
+        {"id": "general", "priority": 10, "institution": "{region}",
+         "categories": ["jalan_jembatan"]},
         {"id": "provincial", "priority": 20, "institution": "bmbk-prov",
          "categories": ["jalan_jembatan"], "keywords": ["jalan provinsi"],
          "description": "provincial roads"},
     )  # fmt: skip
     d = decide(rs, "jalan_jembatan", "kota-metro", "JLN PROV rusak")
-    assert (d.institution, d.rule_id, d.matched_keyword) == ("bmbk-prov", "provincial", "jalan provinsi")
+    assert (d.institution, d.rule_id, d.matched_keyword) == (
+        "bmbk-prov",
+        "provincial",
+        "jalan provinsi",
+    )
     assert d.rule_description == "provincial roads"
     assert decide(rs, "jalan_jembatan", "kota-metro", "jalan kampung").institution == "kota-metro"
 
@@ -94,7 +99,11 @@ def test_a_rule_needing_an_unknown_region_lets_the_next_rule_decide() -> None:
 def test_region_is_inferred_from_the_text_when_missing() -> None:
     rs = rules({"id": "local", "institution": "{region}"})
     d = decide(rs, "sampah_lingkungan", None, "sampah di Kalianda")
-    assert (d.institution, d.region, d.region_inferred) == ("kab-lampung-selatan", "kab-lampung-selatan", True)
+    assert (d.institution, d.region, d.region_inferred) == (
+        "kab-lampung-selatan",
+        "kab-lampung-selatan",
+        True,
+    )
 
 
 @pytest.mark.parametrize(
@@ -123,7 +132,10 @@ def test_disabled_rules_are_skipped() -> None:
 
 
 def test_no_matching_rule_means_manual_triage() -> None:
-    d = decide(rules({"id": "r", "institution": "bmbk-prov", "categories": ["jalan_jembatan"]}), "pendidikan")
+    d = decide(
+        rules({"id": "r", "institution": "bmbk-prov", "categories": ["jalan_jembatan"]}),
+        "pendidikan",
+    )
     assert (d.action, d.institution, d.rule_id) == ("manual", None, None)
     assert d.explanation_id and d.explanation_en
 
@@ -137,7 +149,10 @@ def test_messages_are_rendered_with_the_institution_name() -> None:
     rs = rules({"id": "r", "action": "redirect", "institution": "ojk-lampung", "message": MSG})
     d = decide(rs, "perbankan_keuangan")
     assert d.explanation_id == "Silakan hubungi Otoritas Jasa Keuangan Provinsi Lampung."
-    assert d.as_dict()["explanation"]["en"] == "Please contact Otoritas Jasa Keuangan Provinsi Lampung."
+    assert (
+        d.as_dict()["explanation"]["en"]
+        == "Please contact Otoritas Jasa Keuangan Provinsi Lampung."
+    )
 
 
 @pytest.mark.parametrize(
@@ -148,14 +163,26 @@ def test_messages_are_rendered_with_the_institution_name() -> None:
         ({"id": "r"}, "'institution' is required"),
         ({"id": "r", "institution": "dlh-kabupaten"}, "unknown institution 'dlh-kabupaten'"),
         ({"id": "r", "institution": "{kota}"}, "only the {region} placeholder"),
-        ({"id": "r", "institution": "dlh-prov", "categories": ["roads"]}, "unknown category 'roads'"),
+        (
+            {"id": "r", "institution": "dlh-prov", "categories": ["roads"]},
+            "unknown category 'roads'",
+        ),
         ({"id": "r", "institution": "dlh-prov", "regions": ["kab-atlantis"]}, "unknown region"),
         ({"id": "r", "institution": "dlh-prov", "action": "forward"}, "'action' must be"),
         ({"id": "r", "institution": "dlh-prov", "priority": "high"}, "'priority' must be"),
         ({"id": "r", "institution": "dlh-prov", "priority": 10001}, "'priority' must be"),
-        ({"id": "r", "institution": "ojk-lampung", "action": "redirect"}, "a redirect needs a citizen message"),
-        ({"id": "r", "institution": "dlh-prov", "message": {"id": "Halo"}}, "both Bahasa Indonesia and English"),
-        ({"id": "r", "institution": "dlh-prov", "keywords": "sampah"}, None),  # a single string is fine
+        (
+            {"id": "r", "institution": "ojk-lampung", "action": "redirect"},
+            "a redirect needs a citizen message",
+        ),
+        (
+            {"id": "r", "institution": "dlh-prov", "message": {"id": "Halo"}},
+            "both Bahasa Indonesia and English",
+        ),
+        (
+            {"id": "r", "institution": "dlh-prov", "keywords": "sampah"},
+            None,
+        ),  # a single string is fine
         ({"id": "r", "institution": "dlh-prov", "keywords": [""]}, "non-empty strings"),
         ({"id": "r", "institution": "dlh-prov", "keywords": ["!!"]}, "no letters or digits"),
         ({"id": "r", "institution": "dlh-prov", "colour": "red"}, "unknown field 'colour'"),

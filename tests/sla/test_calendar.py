@@ -121,11 +121,19 @@ def test_a_regional_holiday_can_be_added() -> None:
     ("data", "message"),
     [
         ([], "expected an object"),
-        ({"days": [{"date": "2026-13-01", "name_id": "x"}]}, r"days\[0\]: 'date' must be YYYY-MM-DD"),
+        (
+            {"days": [{"date": "2026-13-01", "name_id": "x"}]},
+            r"days\[0\]: 'date' must be YYYY-MM-DD",
+        ),
         ({"days": [{"date": "2026-01-01"}]}, "'name_id' is required"),
         ({"days": [{"date": "2026-01-01", "name_id": "x", "kind": "party"}]}, "'kind' must be"),
         (
-            {"days": [{"date": "2026-01-01", "name_id": "x"}, {"date": "2026-01-01", "name_id": "y"}]},
+            {
+                "days": [
+                    {"date": "2026-01-01", "name_id": "x"},
+                    {"date": "2026-01-01", "name_id": "y"},
+                ]
+            },
             r"days\[1\]: 2026-01-01 is listed twice",
         ),
         ({"days": [], "weekend": ["caturday"]}, "'weekend' must list weekday names"),

@@ -126,10 +126,25 @@ def test_holidays_push_deadlines_with_the_seed_calendar() -> None:
     [
         ("x", "must be an object"),
         ({"defaults": {"triage": 3}}, "must give every stage"),
-        ({"defaults": {"triage": 3, "acknowledgement": 5, "resolution": 10, "review": 2}}, "unknown stage 'review'"),
-        ({"defaults": {"triage": 0, "acknowledgement": 5, "resolution": 10}}, r"defaults\.triage: must be a whole number"),
-        ({"defaults": {"triage": 3, "acknowledgement": 5, "resolution": 10}, "categories": []}, "categories: must be an object"),
-        ({"defaults": {"triage": 3, "acknowledgement": 5, "resolution": 10}, "inspektorat_after": -1}, "inspektorat_after"),
+        (
+            {"defaults": {"triage": 3, "acknowledgement": 5, "resolution": 10, "review": 2}},
+            "unknown stage 'review'",
+        ),
+        (
+            {"defaults": {"triage": 0, "acknowledgement": 5, "resolution": 10}},
+            r"defaults\.triage: must be a whole number",
+        ),
+        (
+            {"defaults": {"triage": 3, "acknowledgement": 5, "resolution": 10}, "categories": []},
+            "categories: must be an object",
+        ),
+        (
+            {
+                "defaults": {"triage": 3, "acknowledgement": 5, "resolution": 10},
+                "inspektorat_after": -1,
+            },
+            "inspektorat_after",
+        ),
     ],
 )
 def test_bad_policies_are_refused(data: object, message: str) -> None:

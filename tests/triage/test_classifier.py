@@ -105,9 +105,7 @@ def test_save_and_load_give_the_same_predictions(trained: Classifier, tmp_path: 
         ({"format": "hub.triage/1", "sklearn": "0.1"}, "retrain"),
     ],
 )
-def test_unusable_model_files_are_refused(
-    tmp_path: Path, content: object, message: str
-) -> None:
+def test_unusable_model_files_are_refused(tmp_path: Path, content: object, message: str) -> None:
     path = tmp_path / "model.joblib"
     if isinstance(content, bytes):
         path.write_bytes(content)
@@ -129,7 +127,10 @@ def test_training_needs_two_categories() -> None:
 
 def test_tiny_training_sets_train_without_calibration() -> None:
     clf = Classifier().train(
-        [Example("jalan rusak berlubang", "jalan_jembatan"), Example("sampah bau", "sampah_lingkungan")]
+        [
+            Example("jalan rusak berlubang", "jalan_jembatan"),
+            Example("sampah bau", "sampah_lingkungan"),
+        ]
     )
     assert clf.predict("jalan berlubang").category == "jalan_jembatan"
 

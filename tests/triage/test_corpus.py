@@ -34,7 +34,9 @@ def test_handwritten_examples_cover_every_category_and_never_copy_the_corpus() -
 
 def test_parses_lines_and_skips_blank_ones() -> None:
     lines = [
-        json.dumps({"id": "a", "text": "jalan rusak", "category": "jalan_jembatan", "region": None}),
+        json.dumps(
+            {"id": "a", "text": "jalan rusak", "category": "jalan_jembatan", "region": None}
+        ),
         "",
         json.dumps({"text": "sampah", "category": "sampah_lingkungan"}),
     ]

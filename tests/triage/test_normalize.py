@@ -33,4 +33,5 @@ def test_normalises_informal_indonesian(written: str, normalised: str) -> None:
 
 
 def test_accents_and_unicode_are_folded() -> None:
-    assert tokens("Café ＪＡＬＡＮ") == ["cafe", "jalan"]
+    fullwidth_jalan = "\uff2a\uff21\uff2c\uff21\uff2e"
+    assert tokens(f"Caf\u00e9 {fullwidth_jalan}") == ["cafe", "jalan"]
