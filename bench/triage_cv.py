@@ -22,6 +22,10 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-extra", action="store_true", help="corpus only, no extra examples")
+    parser.add_argument("--c", type=float, default=Classifier.c, help="SVM C")
+    parser.add_argument(
+        "--lexicon-weight", type=float, default=Classifier.lexicon_weight, help="0: no lexicon"
+    )
     parser.add_argument("--errors", action="store_true", help="print misclassified texts")
     args = parser.parse_args()
 
@@ -35,7 +39,9 @@ def main() -> None:
     scored: list[tuple[float, bool]] = []
     started = time.perf_counter()
     for fold, (train_idx, test_idx) in enumerate(splitter.split(corpus, labels), start=1):
-        clf = Classifier().train([corpus[i] for i in train_idx] + extra)
+        clf = Classifier(c=args.c, lexicon_weight=args.lexicon_weight).train(
+            [corpus[i] for i in train_idx] + extra
+        )
         held_out = [corpus[i] for i in test_idx]
         scores = evaluate(clf, held_out)
         accs.append(scores["accuracy"])

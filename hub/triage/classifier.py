@@ -57,7 +57,7 @@ class Prediction:
         }
 
 
-def _pipeline(seed: int) -> Pipeline:
+def _pipeline(seed: int, c: float, lexicon_weight: float) -> Pipeline:
     features = FeatureUnion(
         [
             ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
@@ -65,10 +65,10 @@ def _pipeline(seed: int) -> Pipeline:
                 "chars",
                 TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
             ),
-            ("lexicon", LexiconFeatures(weight=0.5)),
+            ("lexicon", LexiconFeatures(weight=lexicon_weight)),
         ]
     )
-    model = LinearSVC(C=0.5, random_state=seed)
+    model = LinearSVC(C=c, random_state=seed)
     return Pipeline([("features", features), ("model", model)])
 
 
@@ -78,12 +78,16 @@ class Classifier:
 
     threshold: float = DEFAULT_THRESHOLD
     seed: int = 0
+    c: float = 0.5  # SVM regularisation (inverse strength)
+    lexicon_weight: float = 0.3  # 0 switches the hand-written lexicon off
     _model: Any = field(default=None, repr=False)
     _trained_on: int = 0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.threshold <= 1.0:
             raise ValueError(f"threshold must be within [0, 1], got {self.threshold}")
+        if self.c <= 0 or self.lexicon_weight < 0:
+            raise ValueError("c must be positive and lexicon_weight not negative")
 
     @property
     def trained(self) -> bool:
@@ -106,15 +110,18 @@ class Classifier:
         if folds >= 2:
             cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.seed)
             model: Any = CalibratedClassifierCV(
-                _pipeline(self.seed), method="temperature", cv=cv, ensemble=False
+                self._pipeline(), method="temperature", cv=cv, ensemble=False
             )
         else:
             # Too few examples of some category to hold any out: uncalibrated probabilities.
-            model = _pipeline(self.seed)
+            model = self._pipeline()
         model.fit(texts, labels)
         self._model = model
         self._trained_on = len(data)
         return self
+
+    def _pipeline(self) -> Pipeline:
+        return _pipeline(self.seed, self.c, self.lexicon_weight)
 
     def predict(self, text: str, *, threshold: float | None = None) -> Prediction:
         return self.predict_many([text], threshold=threshold)[0]
@@ -169,6 +176,8 @@ class Classifier:
             "sklearn": sklearn.__version__,
             "threshold": self.threshold,
             "seed": self.seed,
+            "c": self.c,
+            "lexicon_weight": self.lexicon_weight,
             "trained_on": self._trained_on,
             "model": self._model,
         }
@@ -194,7 +203,12 @@ class Classifier:
                 f"{source}: trained with scikit-learn {payload.get('sklearn')}, "
                 f"running {sklearn.__version__}; retrain with `hub triage train`"
             )
-        clf = cls(threshold=float(payload["threshold"]), seed=int(payload["seed"]))
+        clf = cls(
+            threshold=float(payload["threshold"]),
+            seed=int(payload["seed"]),
+            c=float(payload["c"]),
+            lexicon_weight=float(payload["lexicon_weight"]),
+        )
         clf._model = payload["model"]
         clf._trained_on = int(payload["trained_on"])
         return clf

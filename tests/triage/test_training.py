@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hub.triage.classifier import Classifier
-from hub.triage.corpus import Example
+from hub.triage.corpus import Example, handwritten_examples, packaged_corpus
 from hub.triage.training import (
     base_examples,
     decisions_path,
@@ -84,4 +84,5 @@ def test_a_corrupt_saved_model_is_replaced(tmp_path: Path) -> None:
 
 
 def test_base_examples_are_corpus_plus_handwritten() -> None:
-    assert len(base_examples()) == 430 + 164
+    assert base_examples() == packaged_corpus() + handwritten_examples()
+    assert len(packaged_corpus()) == 430
