@@ -10,7 +10,7 @@ import pytest
 from hub.triage.classifier import Classifier, ModelError, Prediction, evaluate
 from hub.triage.corpus import Example, packaged_corpus
 
-# Measured on this split: accuracy 0.907, macro-F1 0.907 (5-fold CV: bench/triage_cv.py).
+# Measured on this split: accuracy 0.907, macro-F1 0.905 (5-fold CV: bench/triage_cv.py).
 MIN_HELD_OUT_ACCURACY = 0.85
 MIN_HELD_OUT_MACRO_F1 = 0.85
 
