@@ -82,6 +82,8 @@ class Classifier:
     lexicon_weight: float = 0.3  # 0 switches the hand-written lexicon off
     _model: Any = field(default=None, repr=False)
     _trained_on: int = 0
+    # Free-form provenance saved with the model (e.g. a fingerprint of the training data).
+    metadata: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.threshold <= 1.0:
@@ -179,6 +181,7 @@ class Classifier:
             "c": self.c,
             "lexicon_weight": self.lexicon_weight,
             "trained_on": self._trained_on,
+            "metadata": dict(self.metadata),
             "model": self._model,
         }
         joblib.dump(payload, tmp)
@@ -211,6 +214,7 @@ class Classifier:
         )
         clf._model = payload["model"]
         clf._trained_on = int(payload["trained_on"])
+        clf.metadata = {str(k): str(v) for k, v in dict(payload.get("metadata", {})).items()}
         return clf
 
     def _require_model(self) -> None:

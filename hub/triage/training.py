@@ -7,6 +7,7 @@ caller's own store passed as `extra_examples`) and `train_default` refits on all
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Iterable
@@ -21,9 +22,11 @@ from hub.triage.corpus import (
     load_examples,
     packaged_corpus,
 )
+from hub.triage.lexicon import packaged_lexicon
 
 __all__ = [
     "base_examples",
+    "base_fingerprint",
     "decisions_path",
     "default_classifier",
     "model_path",
@@ -56,6 +59,16 @@ def decisions_path(data_dir: Path | None = None) -> Path:
 def base_examples() -> list[Example]:
     """The packaged corpus plus the hand-written examples."""
     return packaged_corpus() + handwritten_examples()
+
+
+def base_fingerprint() -> str:
+    """Identifies the packaged training data and lexicon, so a model trained on an older
+    release is retrained instead of served."""
+    digest = hashlib.sha256()
+    for ex in base_examples():
+        digest.update(f"{ex.category}\t{ex.text}\n".encode())
+    digest.update(json.dumps(packaged_lexicon(), sort_keys=True).encode())
+    return digest.hexdigest()[:16]
 
 
 def record_decision(text: str, category: str, data_dir: Path | None = None) -> None:
@@ -98,8 +111,13 @@ def train_default(
         if ex.category not in codes:
             raise ValueError(f"unknown category {ex.category!r} in extra examples")
         extra.append(ex)
-    examples = base_examples() + stored_decisions(data_dir) + extra
-    clf = Classifier(threshold=threshold).train(examples)
+    decisions = stored_decisions(data_dir)
+    clf = Classifier(threshold=threshold).train(base_examples() + decisions + extra)
+    clf.metadata = {
+        "base_fingerprint": base_fingerprint(),
+        "admin_decisions": str(len(decisions)),
+        "extra_examples": str(len(extra)),
+    }
     if save:
         path = model_path(data_dir)
         clf.save(path)
@@ -117,6 +135,8 @@ def default_classifier(data_dir: Path | None = None) -> Classifier:
         return cached
     try:
         clf = Classifier.load(path)
+        if clf.metadata.get("base_fingerprint") != base_fingerprint():
+            clf = train_default(data_dir=data_dir)  # packaged data changed since
     except ModelError:
         clf = train_default(data_dir=data_dir)
     with _lock:

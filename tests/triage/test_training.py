@@ -11,6 +11,7 @@ from hub.triage.classifier import Classifier
 from hub.triage.corpus import Example, handwritten_examples, packaged_corpus
 from hub.triage.training import (
     base_examples,
+    base_fingerprint,
     decisions_path,
     default_classifier,
     model_path,
@@ -73,6 +74,18 @@ def test_default_classifier_trains_once_then_loads_the_saved_model(tmp_path: Pat
     again = default_classifier(tmp_path)
     assert again is not first
     assert again.predict("jalan rusak") == first.predict("jalan rusak")
+
+
+def test_a_model_trained_on_older_packaged_data_is_retrained(tmp_path: Path) -> None:
+    stale = Classifier().train(
+        [Example("jalan", "jalan_jembatan"), Example("sampah", "sampah_lingkungan")]
+    )
+    stale.metadata = {"base_fingerprint": "older-release"}
+    stale.save(model_path(tmp_path))
+    clf = default_classifier(tmp_path)
+    assert clf.metadata["base_fingerprint"] == base_fingerprint()
+    assert len(clf.categories) == 15
+    assert Classifier.load(model_path(tmp_path)).metadata == clf.metadata
 
 
 def test_a_corrupt_saved_model_is_replaced(tmp_path: Path) -> None:
