@@ -20,6 +20,7 @@ __all__ = [
     "category_codes",
     "institution",
     "institutions",
+    "places",
     "region_codes",
     "region_of",
 ]
@@ -108,3 +109,14 @@ def region_of(institution_code: str) -> str | None:
         if institution_code.endswith("-" + region):
             return region
     return None
+
+
+@lru_cache(maxsize=1)
+def places() -> dict[str, tuple[str, ...]]:
+    """Place names (kecamatan, towns) that identify one region, from data/places.json."""
+    text = resources.files("hub.routing").joinpath("data", "places.json").read_text("utf-8")
+    raw: dict[str, Any] = json.loads(text)["places"]
+    unknown = sorted(set(raw) - region_codes())
+    if unknown:
+        raise ValueError(f"places.json: unknown region codes {unknown}")
+    return {region: tuple(names) for region, names in raw.items()}

@@ -282,7 +282,7 @@ def _first_keyword(keywords: Sequence[str], text: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def _region_names() -> tuple[tuple[re.Pattern[str], str], ...]:
-    """Region names and seat towns as they appear in text, longest first."""
+    """Region names, seat towns and gazetteer places as they appear in text, longest first."""
     names: dict[str, str] = {}
     for code in reference.region_codes():
         inst = reference.institution(code)
@@ -291,6 +291,9 @@ def _region_names() -> tuple[tuple[re.Pattern[str], str], ...]:
         seat = re.search(r"seat: ([^)]+)", inst.kind)
         if seat:
             names[normalize(seat.group(1))] = code
+    for code, place_names in reference.places().items():
+        for name in place_names:
+            names[normalize(name)] = code
     ordered = sorted(names.items(), key=lambda kv: -len(kv[0]))
     return tuple((re.compile(rf"\b{re.escape(name)}\b"), code) for name, code in ordered)
 

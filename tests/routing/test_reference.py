@@ -35,3 +35,10 @@ def test_categories_and_institutions_load() -> None:
     assert reference.categories()["jalan_jembatan"].name_en == "Roads and bridges"
     with pytest.raises(reference.UnknownCode, match="unknown institution code 'x'"):
         reference.institution("x")
+
+
+def test_gazetteer_names_each_identify_one_region() -> None:
+    places = reference.places()
+    assert set(places) == reference.region_codes()
+    names = [name.lower() for region_names in places.values() for name in region_names]
+    assert len(names) == len(set(names))
