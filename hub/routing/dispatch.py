@@ -59,21 +59,22 @@ def assess(
     category: str | None = None,
     region: str | None = None,
     threshold: float | None = None,
+    refused_by: frozenset[str] = frozenset(),
 ) -> Assessment:
     """Category (given or predicted) and routing decision for one complaint."""
     if category is not None and category not in category_codes():
         raise ValueError(f"unknown category {category!r}")
     rule_list = list(rules)
     if category is not None:
-        decision = evaluate(rule_list, ComplaintFacts(category, region, text))
+        decision = evaluate(rule_list, ComplaintFacts(category, region, text, refused_by))
         return Assessment(
             category, "channel", None, decision, manual_review=decision.action == "manual"
         )
     if classifier is None or not text.strip():
-        decision = evaluate(rule_list, ComplaintFacts(None, region, text))
+        decision = evaluate(rule_list, ComplaintFacts(None, region, text, refused_by))
         return Assessment(None, "none", None, decision, manual_review=True)
     prediction: _Prediction = classifier.predict(text, threshold=threshold)
-    facts = ComplaintFacts(prediction.category, region, text)
+    facts = ComplaintFacts(prediction.category, region, text, refused_by)
     decision = evaluate(rule_list, facts)
     return Assessment(
         prediction.category,

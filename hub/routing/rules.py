@@ -79,11 +79,14 @@ class Rule:
 
 @dataclass(frozen=True, slots=True)
 class ComplaintFacts:
-    """What routing looks at: category, kab/kota code (may be unknown), and the text."""
+    """What routing looks at: category, kab/kota code (may be unknown), the text."""
 
     category: str | None
     region: str | None = None
     text: str = ""
+    # Institutions that sent the report back as not theirs ("no wrong door"): rules leading
+    # to them are passed over, so the report moves on instead of bouncing back.
+    refused_by: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,7 +365,7 @@ def evaluate(rules: Iterable[Rule], facts: ComplaintFacts) -> RoutingDecision:
         if rule.exclude and _first_keyword(rule.exclude, text) is not None:
             continue
         institution = _resolve(rule, region)
-        if institution is None:
+        if institution is None or institution in facts.refused_by:
             continue
         if rule.action == "route":
             template_id = rule.message_id or _ROUTE_ID

@@ -56,6 +56,16 @@ def test_the_channel_category_is_kept(classifier: Classifier) -> None:
     assert result.prediction is None and not result.manual_review
 
 
+def test_a_report_sent_back_is_routed_elsewhere_or_to_a_person() -> None:
+    result = assess(
+        "tolong segera",
+        rules=default_rules(),
+        category="pajak_kendaraan_samsat",
+        refused_by=frozenset({"bapenda-prov"}),
+    )
+    assert result.routing.action == "manual" and result.manual_review
+
+
 @dataclass(frozen=True)
 class _Unsure:
     category: str = "jalan_jembatan"

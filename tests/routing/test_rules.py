@@ -130,6 +130,26 @@ def test_infer_region(text: str, region: str | None) -> None:
     assert infer_region(text) == region
 
 
+def test_an_institution_that_refused_the_report_is_passed_over() -> None:
+    rs = rules(
+        {"id": "unit", "priority": 2, "institution": ["dlh-{region}", "{region}"]},
+        {"id": "province", "priority": 1, "institution": "dlh-prov"},
+    )
+    bl = "kota-bandar-lampung"
+    first = evaluate(rs, ComplaintFacts("sampah_lingkungan", bl, "sampah"))
+    assert first.institution == "dlh-kota-bandar-lampung"
+    again = evaluate(
+        rs,
+        ComplaintFacts(
+            "sampah_lingkungan", bl, "sampah", refused_by=frozenset({first.institution})
+        ),
+    )
+    assert (again.institution, again.rule_id) == ("dlh-prov", "province")
+    both = frozenset({"dlh-kota-bandar-lampung", "dlh-prov"})
+    last = evaluate(rs, ComplaintFacts("sampah_lingkungan", bl, "sampah", refused_by=both))
+    assert last.action == "manual"
+
+
 def test_disabled_rules_are_skipped() -> None:
     rs = rules(
         {"id": "off", "priority": 9, "institution": "bmbk-prov", "enabled": False},
