@@ -33,7 +33,9 @@ def main() -> None:
     extra = [] if args.no_extra else handwritten_examples()
     labels = [ex.category for ex in corpus]
     splitter = StratifiedKFold(n_splits=args.folds, shuffle=True, random_state=args.seed)
-    accs, f1s, confusions = [], [], Counter()
+    accs: list[float] = []
+    f1s: list[float] = []
+    confusions: Counter[tuple[str, str]] = Counter()
     right = wrong = 0
     review_right = review_wrong = 0
     scored: list[tuple[float, bool]] = []
@@ -89,14 +91,14 @@ def main() -> None:
         print(f"  {span}: n={len(in_bin):>3}  conf {conf:.3f}  acc {acc:.3f}")
     print(f"expected calibration error {ece:.3f}")
     for threshold in (0.5, 0.6, 0.7, 0.8):
-        flagged = [ok for c, ok in scored if c < threshold]
+        below = [ok for c, ok in scored if c < threshold]
         print(
-            f"  threshold {threshold}: {len(flagged)} sent to manual review, "
-            f"{flagged.count(False)} of {wrong} errors caught"
+            f"  threshold {threshold}: {len(below)} sent to manual review, "
+            f"{below.count(False)} of {wrong} errors caught"
         )
     print("most frequent confusions (true -> predicted):")
-    for (true, pred), n in confusions.most_common(8):
-        print(f"  {n:>3}  {true} -> {pred}")
+    for (true, predicted), n in confusions.most_common(8):
+        print(f"  {n:>3}  {true} -> {predicted}")
 
 
 if __name__ == "__main__":
