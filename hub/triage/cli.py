@@ -80,7 +80,7 @@ def train(
         extra_examples = load_examples(extra) if extra is not None else []
         decisions = stored_decisions(data_dir)
         clf = train_default(extra_examples, data_dir=data_dir)
-    except (CorpusError, ModelError, ValueError) as exc:
+    except (CorpusError, ModelError, ValueError, OSError) as exc:
         raise _fail(str(exc)) from None
     total = len(base_examples()) + len(decisions) + len(extra_examples)
     typer.echo(

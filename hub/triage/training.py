@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -36,6 +37,7 @@ __all__ = [
     "train_default",
 ]
 
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _cache: dict[Path, Classifier] = {}
 
@@ -136,11 +138,21 @@ def default_classifier(data_dir: Path | None = None) -> Classifier:
     try:
         clf = Classifier.load(path)
         if clf.metadata.get("base_fingerprint") != base_fingerprint():
-            clf = train_default(data_dir=data_dir)  # packaged data changed since
+            clf = _train_and_try_to_save(data_dir)  # packaged data changed since
     except ModelError:
-        clf = train_default(data_dir=data_dir)
+        clf = _train_and_try_to_save(data_dir)
     with _lock:
         _cache[path] = clf
+    return clf
+
+
+def _train_and_try_to_save(data_dir: Path | None) -> Classifier:
+    """Serving must not fail because the data dir is read-only: train in memory then."""
+    clf = train_default(data_dir=data_dir, save=False)
+    try:
+        clf.save(model_path(data_dir))
+    except OSError as exc:
+        log.warning("triage model not saved to %s: %s", model_path(data_dir), exc)
     return clf
 
 

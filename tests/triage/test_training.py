@@ -99,3 +99,10 @@ def test_a_corrupt_saved_model_is_replaced(tmp_path: Path) -> None:
 def test_base_examples_are_corpus_plus_handwritten() -> None:
     assert base_examples() == packaged_corpus() + handwritten_examples()
     assert len(packaged_corpus()) == 430
+
+
+def test_a_read_only_data_dir_still_serves_a_model(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the data dir should be", "utf-8")
+    clf = default_classifier(blocker)
+    assert clf.predict("jalan rusak").category == "jalan_jembatan"
