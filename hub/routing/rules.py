@@ -11,6 +11,9 @@ tried by descending priority (then id); the first rule whose conditions all hold
                 complaint's region, and a rule whose candidates all need an unknown region
                 does not match (so a later rule without a region can catch the complaint)
 
+Citizen messages may use the placeholders {institution}, {institution_code}, {category},
+{category_en} and {region}; nothing else (a template is checked when the rule set is parsed).
+
 Keywords are matched on normalised text (hub.triage.normalize: "jln prov" == "jalan
 provinsi") at the start of a word; keywords shorter than four letters ("sd", "sma") must match
 a whole word. No rule matching means `manual`: a person in the triage desk decides.
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -128,6 +132,24 @@ def _strings(value: Any, where: str, problems: list[str]) -> tuple[str, ...]:
     return tuple(v.strip() for v in value)
 
 
+_PLACEHOLDERS = ("institution", "institution_code", "category", "category_en", "region")
+
+
+def _bad_placeholder(template: str) -> str | None:
+    """Why a citizen message template cannot be rendered, or None if it can."""
+    try:
+        fields = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        return f"unbalanced braces ({exc}); write {{{{ and }}}} for literal braces"
+    for _, name, spec, conversion in fields:
+        if name is None:
+            continue
+        if name not in _PLACEHOLDERS or spec or conversion:
+            allowed = ", ".join("{" + p + "}" for p in _PLACEHOLDERS)
+            return f"unknown placeholder {{{name}}}; use {allowed}"
+    return None
+
+
 def _parse_rule(raw: Any, index: int, problems: list[str]) -> Rule | None:
     if not isinstance(raw, Mapping):
         problems.append(f"rule #{index}: must be an object")
@@ -180,6 +202,10 @@ def _parse_rule(raw: Any, index: int, problems: list[str]) -> Rule | None:
         problems.append(f"{where}: 'message' must be an object with 'id' and 'en' strings")
         message = {}
     message_id, message_en = message.get("id", "").strip(), message.get("en", "").strip()
+    for text in (message_id, message_en):
+        bad = _bad_placeholder(text)
+        if bad:
+            problems.append(f"{where}: message: {bad}")
     if action == "redirect" and not (message_id and message_en):
         problems.append(f"{where}: a redirect needs a citizen message in 'id' and 'en'")
     if bool(message_id) != bool(message_en):
@@ -328,19 +354,14 @@ def _render(template: str, institution: str, category: str | None, region: str |
     inst = reference.institutions()[institution]
     cat = reference.categories().get(category or "")
     return template.format_map(
-        _Defaulting(
-            institution=inst.name,
-            institution_code=inst.code,
-            category=cat.name_id.lower() if cat else "ini",
-            category_en=cat.name_en.lower() if cat else "this matter",
-            region=reference.institutions()[region].name if region else "",
-        )
+        {
+            "institution": inst.name,
+            "institution_code": inst.code,
+            "category": cat.name_id.lower() if cat else "ini",
+            "category_en": cat.name_en.lower() if cat else "this matter",
+            "region": reference.institutions()[region].name if region else "",
+        }
     )
-
-
-class _Defaulting(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
 
 
 def evaluate(rules: Iterable[Rule], facts: ComplaintFacts) -> RoutingDecision:

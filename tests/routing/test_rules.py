@@ -207,6 +207,22 @@ def test_messages_are_rendered_with_the_institution_name() -> None:
             "both Bahasa Indonesia and English",
         ),
         (
+            {"id": "r", "institution": "dlh-prov", "message": {"id": "{nama}", "en": "x"}},
+            "unknown placeholder {nama}",
+        ),
+        (
+            {"id": "r", "institution": "dlh-prov", "message": {"id": "x", "en": "{0}"}},
+            "unknown placeholder {0}",
+        ),
+        (
+            {"id": "r", "institution": "dlh-prov", "message": {"id": "x", "en": "{region!r}"}},
+            "unknown placeholder",
+        ),
+        (
+            {"id": "r", "institution": "dlh-prov", "message": {"id": "kurung {", "en": "x"}},
+            "unbalanced braces",
+        ),
+        (
             {"id": "r", "institution": "dlh-prov", "keywords": "sampah"},
             None,
         ),  # a single string is fine
