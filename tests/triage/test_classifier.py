@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import joblib
@@ -160,3 +161,29 @@ def test_evaluate_reports_per_category_scores(trained: Classifier) -> None:
     assert report["per_category"]["kriminal_keamanan"]["recall"] == pytest.approx(0.5)
     with pytest.raises(ValueError, match="no examples"):
         evaluate(trained, [])
+
+
+def test_all_caps_changes_nothing(
+    trained: Classifier, split: tuple[list[Example], list[Example]]
+) -> None:
+    _, held_out = split
+    texts = [ex.text for ex in held_out]
+    assert trained.predict_many([t.upper() for t in texts]) == trained.predict_many(texts)
+
+
+def test_typos_cost_little(trained: Classifier, split: tuple[list[Example], list[Example]]) -> None:
+    """A letter dropped from 30 % of the longer words (fixed seed): measured 0.889."""
+    _, held_out = split
+    rng = random.Random(0)
+
+    def typo(text: str) -> str:
+        words = []
+        for word in text.split():
+            if len(word) > 4 and rng.random() < 0.3:
+                i = rng.randrange(1, len(word) - 1)
+                word = word[:i] + word[i + 1 :]
+            words.append(word)
+        return " ".join(words)
+
+    misspelt = [Example(typo(ex.text), ex.category) for ex in held_out]
+    assert evaluate(trained, misspelt)["accuracy"] >= 0.83
