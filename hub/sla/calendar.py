@@ -47,6 +47,7 @@ class Holiday:
     kind: str
     name_id: str
     name_en: str
+    estimate: bool = False  # not yet confirmed by the year's SKB Tiga Menteri
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,11 @@ def parse_calendar(data: Any, *, source: str = "<calendar>") -> HolidayCalendar:
             raise CalendarError(f"{where}: 'name_id' is required")
         if day in holidays:
             raise CalendarError(f"{where}: {day} is listed twice")
-        holidays[day] = Holiday(day, kind, name_id, name_en if isinstance(name_en, str) else "")
+        estimate = row.get("estimate", False)
+        if not isinstance(estimate, bool):
+            raise CalendarError(f"{where}: 'estimate' must be true or false")
+        english = name_en if isinstance(name_en, str) else ""
+        holidays[day] = Holiday(day, kind, name_id, english, estimate)
     years_raw = data.get("years")
     years = (
         frozenset(int(y) for y in years_raw)

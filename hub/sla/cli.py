@@ -59,7 +59,8 @@ def holidays(
     for day in sorted(cal.holidays):
         if year is None or day.year == year:
             h = cal.holidays[day]
-            typer.echo(f"{day.isoformat()}  {day.strftime('%a')}  {h.kind:<15} {h.name_id}")
+            note = "  (estimate)" if h.estimate else ""
+            typer.echo(f"{day.isoformat()}  {day.strftime('%a')}  {h.kind:<15} {h.name_id}{note}")
 
 
 @app.command("add")

@@ -108,6 +108,7 @@ def test_seed_calendar_covers_2026_and_2027_only() -> None:
     kinds = {h.kind for h in CAL.holidays.values()}
     assert kinds == {"libur_nasional", "cuti_bersama"}
     assert all(h.name_id for h in CAL.holidays.values())
+    assert {h.day.year for h in CAL.holidays.values() if h.estimate} == {2027}
 
 
 def test_a_regional_holiday_can_be_added() -> None:
@@ -137,6 +138,7 @@ def test_a_regional_holiday_can_be_added() -> None:
             r"days\[1\]: 2026-01-01 is listed twice",
         ),
         ({"days": [], "weekend": ["caturday"]}, "'weekend' must list weekday names"),
+        ({"days": [{"date": "2026-01-01", "name_id": "x", "estimate": "maybe"}]}, "'estimate'"),
     ],
 )
 def test_bad_calendars_are_refused(data: object, message: str) -> None:
