@@ -1,0 +1,1 @@
+"""Possible-duplicate suggestions: same category, nearby, recent (FixMyStreet's rule)."""

@@ -1,0 +1,1 @@
+"""Working-day service levels: holiday calendar, stage deadlines, overdue and escalation."""

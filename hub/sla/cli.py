@@ -1,0 +1,123 @@
+"""`hub sla ...`: holidays, working-day arithmetic and a report's deadlines."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hub.sla.calendar import (
+    WIB,
+    CalendarError,
+    HolidayCalendar,
+    add_working_days,
+    load_calendar,
+    packaged_calendar,
+)
+from hub.sla.deadlines import Timeline, escalation, stage_clocks
+
+app = typer.Typer(help="Working-day service levels.", no_args_is_help=True)
+
+CalendarOption = Annotated[
+    Path | None, typer.Option("--calendar", help="Holiday JSON (default: the shipped seed).")
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=2)
+
+
+def _calendar(path: Path | None) -> HolidayCalendar:
+    try:
+        return packaged_calendar() if path is None else load_calendar(path)
+    except CalendarError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _moment(value: str | None, name: str) -> datetime | None:
+    """ISO 8601; a time without offset is taken as WIB, a bare date as 00:00 WIB."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise _fail(f"--{name}: not an ISO 8601 date/time: {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=WIB)
+
+
+@app.command()
+def holidays(
+    year: Annotated[int | None, typer.Option(help="Only this year.")] = None,
+    calendar: CalendarOption = None,
+) -> None:
+    """List the days off (national holidays and cuti bersama)."""
+    cal = _calendar(calendar)
+    for day in sorted(cal.holidays):
+        if year is None or day.year == year:
+            h = cal.holidays[day]
+            note = "  (estimate)" if h.estimate else ""
+            typer.echo(f"{day.isoformat()}  {day.strftime('%a')}  {h.kind:<15} {h.name_id}{note}")
+
+
+@app.command("add")
+def add(
+    start: Annotated[str, typer.Argument(help="Start date, YYYY-MM-DD.")],
+    days: Annotated[int, typer.Argument(min=0, help="Working days to add.")],
+    calendar: CalendarOption = None,
+) -> None:
+    """Print the date `days` working days after `start`."""
+    try:
+        day = date.fromisoformat(start)
+    except ValueError:
+        raise _fail(f"not a date (YYYY-MM-DD): {start!r}") from None
+    cal = _calendar(calendar)
+    result = add_working_days(day, days, cal)
+    note = "" if cal.covers(result) else "  (outside the calendar's years: weekends only)"
+    typer.echo(result.isoformat() + note)
+
+
+@app.command()
+def deadlines(
+    received: Annotated[str, typer.Option(help="When the report arrived (ISO 8601).")],
+    category: Annotated[str | None, typer.Option(help="Category code.")] = None,
+    dispatched: Annotated[str | None, typer.Option(help="Forwarded to the OPD.")] = None,
+    acknowledged: Annotated[str | None, typer.Option(help="The OPD's first response.")] = None,
+    resolved: Annotated[str | None, typer.Option(help="Resolved.")] = None,
+    now: Annotated[str | None, typer.Option(help="Evaluate at this time (default: now).")] = None,
+    calendar: CalendarOption = None,
+) -> None:
+    """Print each stage's deadline and the escalation due now, as JSON."""
+    cal = _calendar(calendar)
+    received_at = _moment(received, "received")
+    assert received_at is not None  # a required option
+    at = _moment(now, "now") or datetime.now(WIB)
+    try:
+        timeline = Timeline(
+            received_at=received_at,
+            dispatched_at=_moment(dispatched, "dispatched"),
+            acknowledged_at=_moment(acknowledged, "acknowledged"),
+            resolved_at=_moment(resolved, "resolved"),
+        )
+        clocks = stage_clocks(timeline, category, at, calendar=cal)
+        escalate = escalation(timeline, category, at, calendar=cal)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    out = {
+        "stages": [
+            {
+                "stage": c.stage.value,
+                "working_days": c.working_days,
+                "due_at": c.due_at.isoformat(),
+                "completed_at": c.completed_at.isoformat() if c.completed_at else None,
+                "late": c.late,
+                "open": c.open,
+            }
+            for c in clocks
+        ],
+        "escalation": escalate.as_dict(),
+    }
+    typer.echo(json.dumps(out, ensure_ascii=False, indent=1))
