@@ -21,6 +21,7 @@ from hub.ops import metrics
 from hub.ops.api import router as ops_router
 from hub.oversight.api import router as oversight_router
 from hub.oversight.pages import router as oversight_pages
+from hub.routing.service import Triage
 from hub.settings import Settings, get_settings
 from hub.sso import sso_config
 
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.vault = Vault.from_settings(settings)
+    app.state.triage = Triage(settings.data_dir)
     app.state.connector_pool = ConnectorPool(app.state.vault)
     problems.install(app)
     sso = build_sso(sso_config(settings), app.state.sessionmaker)

@@ -7,6 +7,7 @@ from hub.db import Base
 from hub.delivery.models import OutboxMessage
 from hub.integrations.models import ConnectorInstance
 from hub.open311.models import Open311ApiKey
+from hub.routing.models import RuleSetVersion
 
 __all__ = [
     "Base",
@@ -18,6 +19,7 @@ __all__ = [
     "Institution",
     "Open311ApiKey",
     "OutboxMessage",
+    "RuleSetVersion",
     "TrackingNumber",
 ]
 

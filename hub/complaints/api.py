@@ -11,8 +11,8 @@ from pydantic import BaseModel
 
 from hub.access import Principal, require
 from hub.complaints import service, views
+from hub.complaints.intake import file_complaint
 from hub.deps import SessionDep, SettingsDep
-from hub.ops.metrics import COMPLAINTS
 from hub.problems import NotFound, Unprocessable
 from schemas.models import ComplaintSubmission, Status
 
@@ -46,8 +46,8 @@ def create_complaint(
     idempotency_key: IdempotencyKey = None,
     principal: Principal = Depends(require("POST", "/v1/complaints")),
 ) -> dict[str, Any]:
-    intake = service.submit(
-        request.app.state.sessionmaker,
+    intake = file_complaint(
+        request,
         submission,
         reporter=None
         if principal.is_anonymous or principal.kind == "client"
@@ -55,12 +55,7 @@ def create_complaint(
         idempotency_key=idempotency_key,
         idempotency_scope=principal.idempotency_scope,
     )
-    if intake.created:
-        COMPLAINTS.labels(submission.channel.value).inc()
-        relay = getattr(request.app.state, "after_intake", None)
-        if relay is not None:
-            relay(intake.complaint.id)
-    else:
+    if not intake.created:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/v1/complaints/{intake.complaint.id}"

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -76,6 +77,7 @@ def submit(
     reporter: str | None,
     idempotency_key: str | None,
     idempotency_scope: str,
+    route: Callable[[Session, Complaint], object] | None = None,
 ) -> Intake:
     """File a complaint: complaint, first timeline event and outbox message in one transaction."""
     print_ = fingerprint(submission)
@@ -87,6 +89,8 @@ def submit(
                     if record is not None:
                         return _replay(session, record, print_)
                 complaint = _create(session, submission, reporter, idempotency_key)
+                if route is not None:
+                    route(session, complaint)
                 if idempotency_key:
                     session.add(
                         IdempotencyRecord(
@@ -245,6 +249,44 @@ def search(
     return rows[:limit], next_cursor
 
 
+def add_event(
+    session: Session,
+    complaint: Complaint,
+    type: str,
+    *,
+    status: str | None = None,
+    note: str | None = None,
+    internal_note: str | None = None,
+    actor: str | None = None,
+    occurred_at: datetime | None = None,
+    source_event_id: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> ComplaintEvent:
+    """Append one entry to the complaint's timeline (the caller owns the transaction)."""
+    now = utcnow()
+    seq = (
+        session.scalar(
+            select(func.max(ComplaintEvent.seq)).where(ComplaintEvent.complaint_id == complaint.id)
+        )
+        or 0
+    )
+    event = ComplaintEvent(
+        complaint_id=complaint.id,
+        seq=seq + 1,
+        type=type,
+        status=status,
+        note=note,
+        internal_note=internal_note,
+        actor=actor,
+        occurred_at=occurred_at or now,
+        recorded_at=now,
+        source_event_id=source_event_id,
+        data=data or {},
+    )
+    session.add(event)
+    return event
+
+
 def set_status(
     session: Session,
     complaint: Complaint,
@@ -277,30 +319,21 @@ def set_status(
         complaint.institution = institution
     if decision.reopen:
         complaint.reopen_count += 1
-    seq = (
-        session.scalar(
-            select(func.max(ComplaintEvent.seq)).where(ComplaintEvent.complaint_id == complaint.id)
-        )
-        or 0
-    )
     data: dict[str, Any] = {"from": complaint.status}
     if redirect_to:
         data["redirect_to"] = redirect_to
     if decision.reopen:
         data["reopen"] = True
-    session.add(
-        ComplaintEvent(
-            complaint_id=complaint.id,
-            seq=seq + 1,
-            type="complaint.status_changed",
-            status=status.value,
-            note=note,
-            internal_note=internal_note,
-            actor=actor,
-            occurred_at=when,
-            recorded_at=now,
-            data=data,
-        )
+    add_event(
+        session,
+        complaint,
+        "complaint.status_changed",
+        status=status.value,
+        note=note,
+        internal_note=internal_note,
+        actor=actor,
+        occurred_at=when,
+        data=data,
     )
     complaint.status = status.value
     complaint.updated_at = now

@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from hub.access import Principal, require
 from hub.complaints import service as complaints
+from hub.complaints.intake import file_complaint
 from hub.db import transaction, utcnow
 from hub.deps import SessionDep, SettingsDep
 from hub.open311 import keys, mapping, service
@@ -35,7 +36,6 @@ from hub.open311.formats import (
     render,
     stamp,
 )
-from hub.ops.metrics import COMPLAINTS
 from hub.problems import Problem
 
 PREFIX = "/open311/v2"
@@ -255,17 +255,13 @@ async def create_request(
     if code not in names.categories:
         raise NotFound(f"Unknown service_code {code!r}.")
     submission = mapping.submission(fields, channel=channel, catalog=names)
-    intake = complaints.submit(
-        factory,
+    intake = file_complaint(
+        request,
         submission,
         reporter=None,
         idempotency_key=None,
         idempotency_scope=f"open311:{key_id}",
     )
-    COMPLAINTS.labels(submission.channel.value).inc()
-    relay = getattr(request.app.state, "after_intake", None)
-    if relay is not None:
-        relay(intake.complaint.id)
     body = [
         {
             "service_request_id": intake.complaint.tracking_code,

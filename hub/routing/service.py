@@ -1,0 +1,156 @@
+"""Triage and routing of a new complaint inside the intake transaction.
+
+The pure parts (classifier, rules) decide; this module applies the decision: category,
+institution, status and timeline, and stages the delivery to the OPD's connected app. An OPD with
+no connected app gets the report in its inbox in the hub (the human fallback lane).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub.complaints import service as complaints
+from hub.complaints.models import Complaint
+from hub.delivery import outbox
+from hub.delivery.models import MessageKind
+from hub.integrations.models import ConnectorInstance
+from hub.routing.dispatch import Assessment, Predictor, assess
+from hub.routing.models import RuleSetVersion
+from hub.routing.rules import Rule, default_rules, parse_rules
+from schemas.models import Status
+
+ACTOR = "hub:triage"
+
+
+class Triage:
+    """The classifier, loaded once per process on first use (training takes a second or two)."""
+
+    def __init__(self, data_dir: Path, classifier: Predictor | None = None) -> None:
+        self._data_dir = data_dir
+        self._classifier = classifier
+        self._lock = threading.Lock()
+
+    def classifier(self) -> Predictor:
+        with self._lock:
+            if self._classifier is None:
+                from hub.triage.training import default_classifier
+
+                self._classifier = default_classifier(self._data_dir)
+            return self._classifier
+
+
+def active_rules(session: Session) -> tuple[Rule, ...]:
+    """The newest saved rule set, or the shipped defaults when admins never saved one."""
+    latest = session.scalars(
+        select(RuleSetVersion).order_by(RuleSetVersion.version.desc()).limit(1)
+    ).first()
+    return parse_rules(latest.rules) if latest else default_rules()
+
+
+def connector_for(
+    session: Session, institution: str, category: str | None, region: str | None
+) -> ConnectorInstance | None:
+    """The enabled instance of `institution` that serves this category and region, the most
+    specific first (an instance naming the category beats a catch-all)."""
+    rows = session.scalars(
+        select(ConnectorInstance)
+        .where(ConnectorInstance.institution == institution, ConnectorInstance.enabled.is_(True))
+        .order_by(ConnectorInstance.id)
+    ).all()
+    fitting = [
+        row
+        for row in rows
+        if (not row.categories or category in row.categories)
+        and (not row.regions or region in row.regions)
+    ]
+    fitting.sort(key=lambda row: (not row.categories, not row.regions))
+    return fitting[0] if fitting else None
+
+
+@dataclass(frozen=True)
+class Routed:
+    assessment: Assessment
+    target: str | None  # connector instance the delivery was staged for
+
+
+def _refused_by(complaint: Complaint) -> frozenset[str]:
+    return frozenset(
+        str(e.data["refused_by"])
+        for e in complaint.events
+        if e.type == "complaint.returned" and e.data.get("refused_by")
+    )
+
+
+def route(session: Session, complaint: Complaint, triage: Triage) -> Routed:
+    """Decide where a received complaint goes, and act on it (caller owns the transaction)."""
+    text = f"{complaint.title}\n{complaint.description}"
+    assessment = assess(
+        text,
+        rules=active_rules(session),
+        classifier=triage.classifier(),
+        category=complaint.category,
+        region=complaint.region,
+        refused_by=_refused_by(complaint),
+    )
+    decision = assessment.routing
+    details: dict[str, Any] = assessment.as_dict()
+    if complaint.region is None and decision.region_inferred:
+        complaint.region = decision.region
+    if assessment.manual_review:
+        complaints.add_event(
+            session,
+            complaint,
+            "complaint.triage_needed",
+            actor=ACTOR,
+            data=details,
+            note="Laporan sedang diverifikasi petugas. / A person is checking this report.",
+        )
+        return Routed(assessment, None)
+    complaint.category = assessment.category
+    if decision.action == "redirect":
+        complaints.set_status(
+            session,
+            complaint,
+            Status.REDIRECTED,
+            note=decision.explanation_id,
+            internal_note=decision.explanation_en,
+            actor=ACTOR,
+            institution=decision.institution,
+            redirect_to=decision.institution,
+        )
+        return Routed(assessment, None)
+    assert decision.institution is not None
+    complaints.set_status(
+        session,
+        complaint,
+        Status.TRIAGED,
+        note=decision.explanation_id,
+        internal_note=decision.explanation_en,
+        actor=ACTOR,
+        institution=decision.institution,
+    )
+    instance = connector_for(session, decision.institution, complaint.category, complaint.region)
+    if instance is None:
+        complaints.add_event(
+            session,
+            complaint,
+            "complaint.inbox",
+            actor=ACTOR,
+            data={"institution": decision.institution},
+            internal_note="No connected app: the report waits in the OPD's inbox in the hub.",
+        )
+        return Routed(assessment, None)
+    outbox.stage(
+        session,
+        kind=MessageKind.DELIVER_COMPLAINT,
+        target=instance.id,
+        complaint_id=complaint.id,
+        payload={"complaint_id": str(complaint.id)},
+    )
+    return Routed(assessment, instance.id)
