@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column(
             "rules",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
         sa.Column("comment", sa.String(length=500), nullable=True),
