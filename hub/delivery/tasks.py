@@ -1,0 +1,49 @@
+"""Celery tasks: thin wrappers; they take ids, reload state and never retry by themselves."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from hub.delivery import engine, relay
+from hub.delivery.celery_app import celery_app
+from hub.delivery.polling import poll_target
+from hub.delivery.resolver import get_resolver
+from hub.delivery.runtime import get_runtime
+
+__all__ = ["deliver", "enqueue_deliver", "poll", "poll_all", "sweep"]
+
+log = logging.getLogger(__name__)
+
+# Publishing from a request must fail fast when the broker is down (the sweep covers it).
+PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "timeout": 2}
+
+
+@celery_app.task(name="hub.delivery.deliver")
+def deliver(message_id: str) -> str:
+    return engine.process(get_runtime(), uuid.UUID(message_id)).value
+
+
+@celery_app.task(name="hub.delivery.sweep")
+def sweep() -> int:
+    rt = get_runtime()
+    return relay.sweep(rt.factory, grace=rt.settings.sweep_grace, batch=rt.settings.sweep_batch)
+
+
+@celery_app.task(name="hub.delivery.poll")
+def poll(target: str) -> dict[str, object]:
+    report = poll_target(get_runtime(), target)
+    return {"target": report.target, "fetched": report.fetched, "error": report.error}
+
+
+@celery_app.task(name="hub.delivery.poll_all")
+def poll_all() -> int:
+    targets = list(get_resolver().poll_targets())
+    for target in targets:
+        poll.apply_async(args=(target,), retry=True, retry_policy=PUBLISH_RETRY)
+    return len(targets)
+
+
+def enqueue_deliver(message_id: uuid.UUID) -> None:
+    """The relay's sender: one `deliver` task on the broker (raises if the broker is down)."""
+    deliver.apply_async(args=(str(message_id),), retry=True, retry_policy=PUBLISH_RETRY)
