@@ -25,6 +25,14 @@ __all__ = ["celery_app", "make_celery"]
 VISIBILITY_TIMEOUT = 3600
 
 
+def _transport_options(broker_url: str) -> dict[str, object]:
+    """Redis needs a visibility timeout; kombu's SQLAlchemy transport hands every option to
+    `create_engine()` (which refuses unknown ones), so it gets none."""
+    if broker_url.startswith(("redis://", "rediss://", "redis+socket://")):
+        return {"visibility_timeout": VISIBILITY_TIMEOUT}
+    return {}
+
+
 def make_celery(settings: Settings, delivery: DeliverySettings | None = None) -> Celery:
     d = delivery or get_delivery_settings()
     app = Celery("hub", broker=settings.effective_broker_url, include=["hub.delivery.tasks"])
@@ -42,7 +50,7 @@ def make_celery(settings: Settings, delivery: DeliverySettings | None = None) ->
         worker_prefetch_multiplier=1,
         task_default_queue=d.queue,
         task_time_limit=int(d.lease_seconds + 30),  # hard kill well after the call cap
-        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
+        broker_transport_options=_transport_options(settings.effective_broker_url),
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
         timezone="UTC",

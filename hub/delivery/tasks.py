@@ -16,7 +16,7 @@ __all__ = ["deliver", "enqueue_deliver", "poll", "poll_all", "sweep"]
 log = logging.getLogger(__name__)
 
 # Publishing from a request must fail fast when the broker is down (the sweep covers it).
-PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "timeout": 2}
+PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 
 
 @celery_app.task(name="hub.delivery.deliver")

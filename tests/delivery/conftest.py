@@ -82,8 +82,12 @@ def enqueued() -> Iterator[list[uuid.UUID]]:
 
 
 @pytest.fixture
-def rt(factory: sessionmaker[Session], fake_resolver: FakeResolver, enqueued: list[uuid.UUID]) -> Iterator[Runtime]:
-    runtime = Runtime(factory=factory, settings=fast_settings(), fernet=Fernet(Fernet.generate_key()))
+def rt(
+    factory: sessionmaker[Session], fake_resolver: FakeResolver, enqueued: list[uuid.UUID]
+) -> Iterator[Runtime]:
+    runtime = Runtime(
+        factory=factory, settings=fast_settings(), fernet=Fernet(Fernet.generate_key())
+    )
     configure(runtime)
     yield runtime
     configure(None)

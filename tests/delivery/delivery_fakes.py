@@ -101,7 +101,9 @@ class CountingServer:
             self.behaviour[target] = behaviour
 
     @staticmethod
-    def _reply(handler: BaseHTTPRequestHandler, code: int, doc: Any, extra: Mapping[str, str] = {}) -> None:
+    def _reply(
+        handler: BaseHTTPRequestHandler, code: int, doc: Any, extra: Mapping[str, str] = {}
+    ) -> None:
         data = json.dumps(doc).encode()
         handler.send_response(code)
         handler.send_header("content-type", "application/json")
@@ -185,7 +187,9 @@ class CountingConnector(Connector):
         except httpx.TransportError as exc:
             raise TransientError(f"transport {exc!r}") from exc
         if r.status_code == 429:
-            raise RateLimited("429", status_code=429, retry_after=float(r.headers.get("retry-after", 1)))
+            raise RateLimited(
+                "429", status_code=429, retry_after=float(r.headers.get("retry-after", 1))
+            )
         if r.status_code >= 500:
             raise TransientError(f"{r.status_code}", status_code=r.status_code, response=r.text)
         if r.status_code >= 400:

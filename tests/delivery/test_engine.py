@@ -6,14 +6,20 @@ import uuid
 from datetime import timedelta
 
 from conftest import add_complaint, fast_settings
-from delivery_fakes import Behaviour, CountingServer, wait_for
+from delivery_fakes import Behaviour, CountingServer
 from sqlalchemy import select
 
 from hub.complaints.models import Complaint, ComplaintEvent
 from hub.db import utcnow
 from hub.delivery import engine, outbox
 from hub.delivery.engine import Step
-from hub.delivery.models import DeliveryAttempt, MessageKind, MessageState, OutboxMessage, TargetState
+from hub.delivery.models import (
+    DeliveryAttempt,
+    MessageKind,
+    MessageState,
+    OutboxMessage,
+    TargetState,
+)
 from hub.delivery.runtime import Runtime
 
 
@@ -22,7 +28,11 @@ def stage_one(rt: Runtime, target: str = "opd-a", **complaint: object) -> uuid.U
         c = add_complaint(session, **complaint)
         session.flush()
         m = outbox.stage(
-            session, kind=MessageKind.DELIVER_COMPLAINT, payload={}, target=target, complaint_id=c.id
+            session,
+            kind=MessageKind.DELIVER_COMPLAINT,
+            payload={},
+            target=target,
+            complaint_id=c.id,
         )
     return m.id
 
@@ -64,7 +74,9 @@ def test_a_committed_message_is_enqueued_after_commit_and_delivered_once(
         assert attempt.number == 1 and attempt.duration_ms >= 0
 
 
-def test_the_opd_gets_only_the_fields_its_connector_declares(rt: Runtime, server: CountingServer) -> None:
+def test_the_opd_gets_only_the_fields_its_connector_declares(
+    rt: Runtime, server: CountingServer
+) -> None:
     mid = stage_one(rt)
     engine.process(rt, mid)
     body = server.of("opd-a").bodies[str(mid)]
@@ -72,7 +84,9 @@ def test_the_opd_gets_only_the_fields_its_connector_declares(rt: Runtime, server
     assert body["location"]["region"] == "bandar-lampung"
     with rt.factory() as session:
         (attempt,) = session.scalars(select(DeliveryAttempt))
-        assert "contact" not in (attempt.fields_sent or []) and "title" in (attempt.fields_sent or [])
+        assert "contact" not in (attempt.fields_sent or []) and "title" in (
+            attempt.fields_sent or []
+        )
 
 
 def test_a_rolled_back_transaction_enqueues_nothing(rt: Runtime, enqueued: list[uuid.UUID]) -> None:
@@ -80,7 +94,9 @@ def test_a_rolled_back_transaction_enqueues_nothing(rt: Runtime, enqueued: list[
         with session.begin():
             c = add_complaint(session)
             session.flush()
-            outbox.stage(session, kind="deliver_complaint", payload={}, target="opd-a", complaint_id=c.id)
+            outbox.stage(
+                session, kind="deliver_complaint", payload={}, target="opd-a", complaint_id=c.id
+            )
             session.rollback()
     assert enqueued == []
     with rt.factory() as session:
@@ -103,7 +119,9 @@ def test_a_transient_failure_is_retried_later_and_then_delivered(
     assert engine.process(rt, mid) == Step.DELIVERED
     assert server.of("opd-a").raw[str(mid)] == 2 and len(server.of("opd-a").records) == 1
     with rt.factory() as session:
-        outcomes = [a.outcome for a in session.scalars(select(DeliveryAttempt).order_by(DeliveryAttempt.id))]
+        outcomes = [
+            a.outcome for a in session.scalars(select(DeliveryAttempt).order_by(DeliveryAttempt.id))
+        ]
     assert outcomes == ["transient", "delivered"]
 
 
@@ -132,7 +150,9 @@ def test_a_permanent_error_dead_letters_at_once_with_an_operational_event(
     m = message(rt, mid)
     assert m.state == MessageState.DEAD and m.dead_at is not None and m.attempts == 1
     with rt.factory() as session:
-        events = session.scalars(select(ComplaintEvent).where(ComplaintEvent.complaint_id == m.complaint_id))
+        events = session.scalars(
+            select(ComplaintEvent).where(ComplaintEvent.complaint_id == m.complaint_id)
+        )
         (event,) = events
         assert event.type == "complaint.delivery_failed" and "opd-a" in (event.internal_note or "")
 
@@ -175,7 +195,9 @@ def test_a_worker_whose_lease_expired_cannot_finish_the_message(rt: Runtime) -> 
     assert engine.finish(rt, fresh, engine.call(rt, fresh)) == Step.DELIVERED
 
 
-def test_the_breaker_opens_and_stops_calling_a_failing_app(rt: Runtime, server: CountingServer) -> None:
+def test_the_breaker_opens_and_stops_calling_a_failing_app(
+    rt: Runtime, server: CountingServer
+) -> None:
     server.set("opd-b", Behaviour(fail_500=100))
     ids = [stage_one(rt, target="opd-b") for _ in range(5)]
     steps = [engine.process(rt, i) for i in ids]
