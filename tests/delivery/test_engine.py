@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import pytest
 from conftest import add_complaint, fast_settings
 from delivery_fakes import Behaviour, CountingServer
 from sqlalchemy import select
@@ -90,14 +91,13 @@ def test_the_opd_gets_only_the_fields_its_connector_declares(
 
 
 def test_a_rolled_back_transaction_enqueues_nothing(rt: Runtime, enqueued: list[uuid.UUID]) -> None:
-    with rt.factory() as session:
-        with session.begin():
-            c = add_complaint(session)
-            session.flush()
-            outbox.stage(
-                session, kind="deliver_complaint", payload={}, target="opd-a", complaint_id=c.id
-            )
-            session.rollback()
+    with pytest.raises(RuntimeError), rt.factory() as session, session.begin():
+        c = add_complaint(session)
+        session.flush()
+        outbox.stage(
+            session, kind="deliver_complaint", payload={}, target="opd-a", complaint_id=c.id
+        )
+        raise RuntimeError("the intake failed after staging")
     assert enqueued == []
     with rt.factory() as session:
         assert session.scalars(select(OutboxMessage)).all() == []
