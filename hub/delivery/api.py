@@ -167,7 +167,7 @@ def webhook_router() -> APIRouter:
             raise HTTPException(404, detail=f"{instance_id!r} takes no status webhooks")
         try:
             updates = await connector.parse_webhook(hook)
-        except ConnectorError as exc:
+        except (ConnectorError, ValueError) as exc:  # ValueError: pydantic, JSON decoding
             raise HTTPException(400, detail=f"webhook not understood: {exc}") from exc
         checked: list[StatusUpdate] = []
         problems: list[dict[str, Any]] = []

@@ -39,8 +39,8 @@ def poll_target(rt: Runtime, target: str) -> PollReport:
     with rt.factory() as session:
         row = session.get(PollCursor, target)
         cursor = row.cursor if row else None
-    connector = get_resolver().resolve(target)
     try:
+        connector = get_resolver().resolve(target)
         batch = rt.run(connector.fetch_updates(cursor))
     except Exception as exc:  # recorded on the cursor row; the next beat tries again
         report.error = f"{type(exc).__name__}: {exc}"
