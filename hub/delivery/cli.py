@@ -104,3 +104,30 @@ def discard(
             typer.echo(str(exc), err=True)
             raise typer.Exit(1) from exc
     typer.echo(f"discarded {message_id}")
+
+
+@app.command()
+def targets(
+    limit: Annotated[
+        str | None, typer.Option(help="with --target: max calls in flight, or 'default'")
+    ] = None,
+    target: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Breaker state per target; `--target X --limit N` sets the OPD's concurrency limit."""
+    rt = get_runtime()
+    if limit is not None:
+        if target is None:
+            raise typer.BadParameter("--limit needs --target")
+        value = None if limit == "default" else int(limit)
+        with rt.factory() as session:
+            try:
+                with session.begin():
+                    service.set_max_in_flight(session, target, value)
+            except ValueError as exc:
+                raise typer.BadParameter(str(exc)) from exc
+    with rt.factory() as session:
+        for t in service.targets(session):
+            typer.echo(
+                f"{t['target']:<40} {t['breaker']:<9} failures={t['failures']}"
+                f" max_in_flight={t['max_in_flight'] or 'default'}"
+            )

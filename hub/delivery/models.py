@@ -115,8 +115,8 @@ class TargetState(Base):
     trips: Mapped[int] = mapped_column(Integer, default=0)  # consecutive openings
     open_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     probe_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    max_in_flight: Mapped[int | None] = mapped_column(Integer)  # None: the default
-    suspended: Mapped[bool] = mapped_column(default=False)
+    # Concurrent calls the OPD lets us make (its rate limit); None: the engine's default.
+    max_in_flight: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -23,6 +23,7 @@ __all__ = [
     "list_messages",
     "replay",
     "replay_dead",
+    "set_max_in_flight",
     "show",
     "targets",
 ]
@@ -176,6 +177,15 @@ def discard(session: Session, message_id: uuid.UUID, reason: str) -> None:
     if m.state != MessageState.DEAD:
         raise InvalidState(f"message {message_id} is {m.state}; only dead letters are discarded")
     m.state, m.discard_reason = MessageState.DISCARDED, reason[:2000]
+
+
+def set_max_in_flight(session: Session, target: str, limit: int | None) -> None:
+    """The concurrency an OPD app allows us (None: back to the default)."""
+    from hub.delivery.engine import lock_target
+
+    if limit is not None and limit < 1:
+        raise ValueError("max_in_flight is at least 1 (or unset for the default)")
+    lock_target(session, target).max_in_flight = limit
 
 
 def targets(session: Session) -> list[dict[str, Any]]:

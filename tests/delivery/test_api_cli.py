@@ -186,3 +186,12 @@ def test_a_webhook_the_connector_cannot_parse_is_a_clear_400(
     bad = {"updates": [{"external_ref": "A-7", "status": "teleported"}]}
     r = _webhook(client, "opd-a", bad, "s3cret-a")
     assert r.status_code == 400 and "teleported" in r.json()["detail"]
+
+
+def test_the_cli_sets_an_opds_concurrency_limit(rt: Runtime) -> None:
+    runner = CliRunner()
+    out = runner.invoke(deliveries_cli, ["targets", "--target", "opd-a", "--limit", "3"])
+    assert out.exit_code == 0 and "max_in_flight=3" in out.output
+    out = runner.invoke(deliveries_cli, ["targets", "--target", "opd-a", "--limit", "default"])
+    assert "max_in_flight=default" in out.output
+    assert runner.invoke(deliveries_cli, ["targets", "--target", "opd-a", "--limit", "0"]).exit_code

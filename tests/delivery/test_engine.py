@@ -246,3 +246,24 @@ def test_a_timeout_is_capped_and_counted_as_transient(rt: Runtime, server: Count
         (attempt,) = session.scalars(select(DeliveryAttempt))
         assert attempt.outcome in ("transient", "timeout")
         assert attempt.duration_ms < 2500
+
+
+def test_data_minimisation_keeps_what_is_declared_and_hides_anonymous_reporters(
+    rt: Runtime,
+) -> None:
+    with rt.factory() as session, session.begin():
+        public = add_complaint(session, reporter="sso|123")
+        anonymous = add_complaint(session, privacy="anonymous", reporter="sso|456")
+    everything = engine.build_complaint(public, None)
+    assert everything.contact is not None and everything.reporter == "sso|123"
+    hidden = engine.build_complaint(anonymous, None)
+    assert hidden.contact is None and hidden.reporter is None
+    declared = engine.build_complaint(anonymous, frozenset({"contact"}))
+    assert declared.contact is not None and declared.location is None
+    assert declared.reporter is None
+
+
+def test_an_unknown_target_is_dead_lettered_as_a_configuration_error(rt: Runtime) -> None:
+    mid = stage_one(rt, target="no-such-instance")
+    assert engine.process(rt, mid) == Step.DEAD
+    assert "unknown connector instance" in (message(rt, mid).last_error or "")

@@ -142,7 +142,7 @@ def celery(
 
     yield start
     for proc in started:
-        proc.stop()
+        proc.kill()  # no warm shutdown to wait for: the tests are over
 
 
 @pytest.fixture
@@ -398,6 +398,6 @@ def test_the_embedded_sqlite_broker_delivers(tmp_path: Path, server: CountingSer
     finally:
         relay.uninstall()
         relay.set_sender(None)
-        worker.stop()
+        worker.kill()
         app.close()
         engine.dispose()
