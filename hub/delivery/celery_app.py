@@ -12,7 +12,7 @@ nothing: the beat's sweep re-enqueues whatever is due.
 from __future__ import annotations
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import worker_init, worker_process_init
 
 from hub.delivery import relay
 from hub.delivery.config import DeliverySettings, get_delivery_settings
@@ -72,12 +72,18 @@ def make_celery(settings: Settings, delivery: DeliverySettings | None = None) ->
 
 
 celery_app = make_celery(get_settings())
-relay.install()  # commits inside tasks (status changes) enqueue their notifications
+
+
+@worker_init.connect
+def _worker_starting(**_: object) -> None:
+    relay.install()  # inherited by forked children; covers the solo/threads pools too
 
 
 @worker_process_init.connect
 def _fresh_process(**_: object) -> None:
-    """After fork: no database connection or event loop may be shared with the parent."""
+    """After fork: no database connection or event loop may be shared with the parent; and
+    commits inside tasks (a complaint dispatched, a polled update) relay what they staged."""
     from hub.delivery.runtime import get_runtime
 
     get_runtime()
+    relay.install()

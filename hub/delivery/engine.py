@@ -136,6 +136,15 @@ def _defer(session: Session, message_id: uuid.UUID, at: datetime | None) -> None
     session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
 
 
+def _resolver_ready() -> bool:
+    try:
+        get_resolver()
+    except ConfigError as exc:
+        log.error("cannot deliver complaints: %s", exc)
+        return False
+    return True
+
+
 def lease(rt: Runtime, message_id: uuid.UUID) -> tuple[Step, Lease | None]:
     cfg = rt.settings
     with rt.factory() as session, session.begin():
@@ -149,6 +158,8 @@ def lease(rt: Runtime, message_id: uuid.UUID) -> tuple[Step, Lease | None]:
             or (msg.leased_until is not None and msg.leased_until >= now)
         ):
             return Step.SKIPPED, None
+        if msg.kind == MessageKind.DELIVER_COMPLAINT and not _resolver_ready():
+            return Step.SKIPPED, None  # a misconfigured worker must not dead-letter all
         target = msg.target
         row = lock_target(session, target)
         admission = breaker.admit(_breaker_state(row), now, cfg.breaker())

@@ -234,8 +234,10 @@ class FakeResolver:
 
     def authenticate(self, target: str, request: WebhookRequest) -> bool:
         secret = self.configs.get(target, {}).get("webhook_secret")
+        if not isinstance(secret, str) or not secret:
+            return False
         given = request.headers.get("x-hub-signature", "")
-        return bool(secret) and hmac.compare_digest(given, signature(secret, request.body))
+        return hmac.compare_digest(given, signature(secret, request.body))
 
 
 def make_resolver() -> FakeResolver:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from hub.complaints.models import Complaint, ComplaintEvent
 from hub.db import utcnow
-from hub.delivery import engine, outbox
+from hub.delivery import engine, outbox, resolver
 from hub.delivery.engine import Step
 from hub.delivery.models import (
     DeliveryAttempt,
@@ -267,3 +267,11 @@ def test_an_unknown_target_is_dead_lettered_as_a_configuration_error(rt: Runtime
     mid = stage_one(rt, target="no-such-instance")
     assert engine.process(rt, mid) == Step.DEAD
     assert "unknown connector instance" in (message(rt, mid).last_error or "")
+
+
+def test_a_worker_without_a_resolver_leaves_messages_pending(rt: Runtime) -> None:
+    mid = stage_one(rt)
+    resolver.set_resolver(None)  # and HUB_DELIVERY_RESOLVER is unset
+    assert engine.process(rt, mid) == Step.SKIPPED
+    m = message(rt, mid)
+    assert m.state == MessageState.PENDING and m.attempts == 0

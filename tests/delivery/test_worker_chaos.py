@@ -376,9 +376,11 @@ def test_the_embedded_sqlite_broker_delivers(tmp_path: Path, server: CountingSer
         tmp_path / "worker.log",
     )
     app = make_celery(Settings(broker_url=broker, database_url=db_url))
-    relay.set_sender(
-        lambda i: app.send_task("hub.delivery.deliver", args=(str(i),), queue="hub.delivery")
-    )
+
+    def send(message_id: uuid.UUID) -> None:
+        app.send_task("hub.delivery.deliver", args=(str(message_id),), queue="hub.delivery")
+
+    relay.set_sender(send)
     relay.install()
     try:
         worker.start()
