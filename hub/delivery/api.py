@@ -19,13 +19,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session
 
 import schemas
 from connectors import WebhookRequest
 from connectors.errors import ConfigError, ConnectorError
-from hub.complaints.updates import apply_status_update
+from hub.complaints.updates import ApplyResult, apply_status_update
 from hub.delivery import relay, service
 from hub.delivery.resolver import get_resolver
 from hub.delivery.runtime import Runtime, get_runtime
@@ -142,6 +143,12 @@ def admin_router(dependencies: Sequence[Any] = ()) -> APIRouter:
     return router
 
 
+def _apply_all(rt: Runtime, updates: list[StatusUpdate], source: str) -> list[ApplyResult]:
+    """One transaction for the webhook's updates (blocking: runs in the threadpool)."""
+    with rt.factory() as session, session.begin():
+        return [apply_status_update(session, u, source=source) for u in updates]
+
+
 def webhook_router() -> APIRouter:
     router = APIRouter(tags=["connectors"])
 
@@ -155,14 +162,15 @@ def webhook_router() -> APIRouter:
             query=dict(request.query_params),
         )
         resolver = get_resolver()
-        try:
-            connector = resolver.resolve(instance_id)
-        except ConfigError as exc:
-            raise HTTPException(404, detail=f"no connector instance {instance_id!r}") from exc
+        # Authenticate first: an unauthenticated caller learns nothing about instance ids.
         if not resolver.authenticate(instance_id, hook):
             raise HTTPException(
                 401, detail="webhook not authenticated", headers={"WWW-Authenticate": "Bearer"}
             )
+        try:
+            connector = resolver.resolve(instance_id)
+        except ConfigError as exc:
+            raise HTTPException(404, detail=f"no connector instance {instance_id!r}") from exc
         if not connector.supports("parse_webhook"):
             raise HTTPException(404, detail=f"{instance_id!r} takes no status webhooks")
         try:
@@ -183,10 +191,8 @@ def webhook_router() -> APIRouter:
                 problems.append({"index": index, "path": "$", "message": str(exc)})
         if problems:
             raise HTTPException(422, detail={"problems": problems})
-        with rt.factory() as session, session.begin():
-            results = [apply_status_update(session, u, source=instance_id) for u in checked]
-            staged = [i for r in results for i in r.notifications]
-        _relay(staged)
+        results = await run_in_threadpool(_apply_all, rt, checked, instance_id)
+        _relay([i for r in results for i in r.notifications])
         return {"results": [r.as_dict() for r in results]}
 
     return router

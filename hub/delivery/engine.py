@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from connectors import Connector, DeliveryResult
 from connectors.errors import ConfigError, ConnectorError, PermanentError, TransientError
+from hub.complaints.lifecycle import IllegalTransition
 from hub.complaints.models import Complaint as ComplaintRow
 from hub.complaints.updates import append_event, change_status, find_complaint
 from hub.db import utcnow
@@ -136,6 +137,24 @@ def _defer(session: Session, message_id: uuid.UUID, at: datetime | None) -> None
     session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
 
 
+def _bury(session: Session, msg: OutboxMessage, now: datetime) -> Step:
+    taken = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == msg.id,
+            OutboxMessage.state == MessageState.PENDING,
+            (OutboxMessage.leased_until.is_(None)) | (OutboxMessage.leased_until < now),
+        )
+        .values(state=MessageState.DEAD, dead_at=now, leased_until=None, lease_token=None)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        return Step.SKIPPED
+    reason = f"budget of {msg.attempts} attempts spent; the last ones never finished"
+    msg.last_error = reason
+    _on_dead(session, msg, reason)
+    return Step.DEAD
+
+
 def _resolver_ready() -> bool:
     try:
         get_resolver()
@@ -158,6 +177,10 @@ def lease(rt: Runtime, message_id: uuid.UUID) -> tuple[Step, Lease | None]:
             or (msg.leased_until is not None and msg.leased_until >= now)
         ):
             return Step.SKIPPED, None
+        if msg.attempts >= cfg.policy().max_attempts:
+            # Every attempt so far ended with its worker dying (no finish recorded them): the
+            # attempt cap that makes acks_late + reject_on_worker_lost safe from poison messages.
+            return _bury(session, msg, now), None
         if msg.kind == MessageKind.DELIVER_COMPLAINT and not _resolver_ready():
             return Step.SKIPPED, None  # a misconfigured worker must not dead-letter all
         target = msg.target
@@ -330,7 +353,7 @@ def _on_delivered(session: Session, msg: OutboxMessage, ref: str) -> None:
     data = {"target": target, "external_ref": ref, "message_id": str(msg.id)}
     try:
         _, event, _ = change_status(session, complaint, Status.DISPATCHED, actor="hub", data=data)
-    except Exception as exc:  # e.g. already rejected: the delivery still happened
+    except IllegalTransition as exc:  # e.g. already rejected: the delivery still happened
         log.warning("complaint %s delivered but not moved to dispatched: %s", complaint.id, exc)
         event = None
     if event is None:

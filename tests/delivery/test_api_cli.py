@@ -169,7 +169,7 @@ def test_the_status_webhook_authenticates_validates_and_applies_once(
     doc = {"updates": [update]}
     assert _webhook(client, "opd-a", doc, None).status_code == 401
     assert _webhook(client, "opd-a", doc, "wrong").status_code == 401
-    assert _webhook(client, "nope", doc, "s3cret-a").status_code == 404
+    assert _webhook(client, "nope", doc, "s3cret-a").status_code == 401  # no id probing
     r = _webhook(client, "opd-a", doc, "s3cret-a")
     assert r.status_code == 200
     assert r.json()["results"][0]["outcome"] == "applied"

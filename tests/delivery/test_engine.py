@@ -275,3 +275,19 @@ def test_a_worker_without_a_resolver_leaves_messages_pending(rt: Runtime) -> Non
     assert engine.process(rt, mid) == Step.SKIPPED
     m = message(rt, mid)
     assert m.state == MessageState.PENDING and m.attempts == 0
+
+
+def test_a_poison_message_that_kills_its_worker_every_time_ends_as_a_dead_letter(
+    rt: Runtime,
+) -> None:
+    mid = stage_one(rt)
+    for number in range(1, 6):  # the schedule allows 5 attempts; each worker dies mid-call
+        step, held = engine.lease(rt, mid)
+        assert step == Step.DELIVERED and held is not None and held.number == number
+        with rt.factory() as session, session.begin():  # its lease lapses
+            m = session.get(OutboxMessage, mid)
+            assert m is not None
+            m.leased_until = utcnow() - timedelta(seconds=1)
+    assert engine.process(rt, mid) == Step.DEAD
+    m = message(rt, mid)
+    assert m.state == MessageState.DEAD and "never finished" in (m.last_error or "")
