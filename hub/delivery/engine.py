@@ -77,6 +77,8 @@ class Lease:
     target: str
     kind: str
     probe: bool
+    # The complaint row, read in the lease transaction (saves a round trip per attempt).
+    complaint: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -114,18 +116,21 @@ def _store_breaker(row: TargetState, state: breaker.BreakerState) -> None:
 def lock_target(session: Session, target: str) -> TargetState:
     """The target's row, write-locked (PostgreSQL row lock; SQLite's database write lock)."""
     now = utcnow()
-    touched = session.execute(
-        update(TargetState).where(TargetState.target == target).values(updated_at=now)
+    touch = (
+        update(TargetState)
+        .where(TargetState.target == target)
+        .values(updated_at=now)
+        .returning(TargetState)
+        .execution_options(populate_existing=True)
     )
-    if touched.rowcount == 0:  # type: ignore[attr-defined]
+    row = session.scalars(touch).first()
+    if row is None:
         try:
             with session.begin_nested():
                 session.add(TargetState(target=target, updated_at=now))
         except IntegrityError:  # created concurrently: lock that one
-            session.execute(
-                update(TargetState).where(TargetState.target == target).values(updated_at=now)
-            )
-    row = session.get(TargetState, target, populate_existing=True)
+            pass
+        row = session.scalars(touch).first()
     assert row is not None
     return row
 
@@ -220,12 +225,19 @@ def lease(rt: Runtime, message_id: uuid.UUID) -> tuple[Step, Lease | None]:
             return Step.SKIPPED, None
         if admission.probe:
             _store_breaker(row, admission.state)
-        return Step.DELIVERED, Lease(message_id, token, taken[0], target, msg.kind, admission.probe)
+        complaint = None
+        if msg.kind == MessageKind.DELIVER_COMPLAINT and msg.complaint_id is not None:
+            found = session.get(ComplaintRow, msg.complaint_id)
+            complaint = complaint_doc(found) if found is not None else None
+        number = taken[0]
+        return Step.DELIVERED, Lease(
+            message_id, token, number, target, msg.kind, admission.probe, complaint
+        )
 
 
-def build_complaint(row: ComplaintRow, fields_needed: frozenset[str] | None) -> Complaint:
-    """The common-schema complaint, cut down to what the target's OPD needs."""
-    doc: dict[str, Any] = {
+def complaint_doc(row: ComplaintRow) -> dict[str, Any]:
+    """A plain snapshot of the row (usable after its session is gone)."""
+    return {
         "id": row.id,
         "tracking_code": row.tracking_code,
         "channel": row.channel,
@@ -245,8 +257,15 @@ def build_complaint(row: ComplaintRow, fields_needed: frozenset[str] | None) -> 
         "updated_at": row.updated_at,
         "external_refs": row.external_refs or {},
     }
+
+
+def build_complaint(
+    source: ComplaintRow | dict[str, Any], fields_needed: frozenset[str] | None
+) -> Complaint:
+    """The common-schema complaint, cut down to what the target's OPD needs."""
+    doc = source if isinstance(source, dict) else complaint_doc(source)
     keep = set(doc) if fields_needed is None else set(fields_needed) | REQUIRED_FIELDS
-    if row.privacy == Privacy.ANONYMOUS and fields_needed is None:
+    if doc["privacy"] == Privacy.ANONYMOUS and fields_needed is None:
         keep -= PERSONAL_FIELDS  # anonim: identity hidden unless the OPD declared it needs it
     return Complaint.model_validate({k: v for k, v in doc.items() if k in keep and v is not None})
 
@@ -256,20 +275,16 @@ def _truncate(text: str | None, limit: int) -> str | None:
 
 
 async def _call_connector(rt: Runtime, lease_: Lease) -> tuple[DeliveryResult, list[str]]:
-    with rt.factory() as session:
-        msg = session.get(OutboxMessage, lease_.message_id)
-        if msg is None or msg.complaint_id is None:
-            raise PermanentError("the message names no complaint")
-        row = session.get(ComplaintRow, msg.complaint_id)
-        if row is None:
-            raise PermanentError(f"complaint {msg.complaint_id} no longer exists")
-        connector: Connector = get_resolver().resolve(lease_.target)
-        if not connector.supports("deliver"):
-            raise ConfigError(f"connector {connector.name!r} cannot deliver complaints")
-        try:
-            complaint = build_complaint(row, connector.fields_needed)
-        except ValidationError as exc:
-            raise PermanentError(f"complaint does not fit the common schema: {exc}") from exc
+    row = lease_.complaint
+    if row is None:
+        raise PermanentError("the message names no complaint, or it no longer exists")
+    connector: Connector = get_resolver().resolve(lease_.target)
+    if not connector.supports("deliver"):
+        raise ConfigError(f"connector {connector.name!r} cannot deliver complaints")
+    try:
+        complaint = build_complaint(row, connector.fields_needed)
+    except ValidationError as exc:
+        raise PermanentError(f"complaint does not fit the common schema: {exc}") from exc
     sent = sorted(complaint.model_dump(exclude_unset=True))
     result = await connector.deliver(complaint, idempotency_key=str(lease_.message_id))
     return result, sent

@@ -76,7 +76,9 @@ def get_runtime() -> Runtime:
 
     settings = get_settings()
     secret = settings.secret_key.get_secret_value() if settings.secret_key else None
-    engine = make_engine(settings.effective_database_url)
+    # No pre-ping: it costs a round trip on each of the 2-3 checkouts per attempt; a dropped
+    # connection fails one task, the pool is invalidated, and the sweep offers the message again.
+    engine = make_engine(settings.effective_database_url, pool_pre_ping=False)
     _runtime = Runtime(
         factory=make_sessionmaker(engine),
         settings=get_delivery_settings(),
