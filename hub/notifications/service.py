@@ -52,6 +52,10 @@ EVENT_TYPES = frozenset(
 )
 
 
+# What a citizen-facing poller may see; operational entries (delivery failures) stay inside.
+PUBLIC_EVENT_TYPES = ("complaint.created", "complaint.status_changed", "complaint.note_added")
+
+
 def subscription_id_of(target: str) -> uuid.UUID | None:
     if not target.startswith(TARGET_PREFIX):
         return None
@@ -197,12 +201,17 @@ def complaint_events(
 ) -> list[dict[str, Any]]:
     """The public timeline as event envelopes, for `GET /v1/complaints/{id}/events` pollers.
 
-    Internal notes and internal data stay out; `after` is the last `seq` the poller saw
-    (the envelope id is `<complaint_id>:<seq>`).
+    Internal notes, internal data and operational entries stay out; `after` is the last `seq`
+    the poller saw (the envelope id is `<complaint_id>:<seq>`).
     """
     rows = session.scalars(
         select(ComplaintEvent)
-        .where(ComplaintEvent.complaint_id == complaint_id, ComplaintEvent.seq > after)
+        .where(
+            ComplaintEvent.complaint_id == complaint_id,
+            ComplaintEvent.seq > after,
+            ComplaintEvent.type.in_(PUBLIC_EVENT_TYPES),
+            (ComplaintEvent.type != "complaint.note_added") | ComplaintEvent.note.is_not(None),
+        )
         .order_by(ComplaintEvent.seq)
         .limit(min(max(limit, 1), 1000))
     )
@@ -215,10 +224,9 @@ def complaint_events(
             data["note"] = row.note
         if row.actor:
             data["actor"] = row.actor
-        event_type = row.type if row.type.count(".") >= 1 else f"complaint.{row.type}"
         out.append(
             envelope(
-                event_type,
+                row.type,
                 data,
                 subject=None,
                 event_id=f"{complaint_id}:{row.seq}",

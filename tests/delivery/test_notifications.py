@@ -15,7 +15,7 @@ from delivery_fakes import Behaviour, CountingServer
 from sqlalchemy import select
 
 from hub.complaints.models import Complaint
-from hub.complaints.updates import apply_status_update
+from hub.complaints.updates import append_event, apply_status_update
 from hub.db import utcnow
 from hub.delivery import engine
 from hub.delivery.engine import Step
@@ -195,6 +195,9 @@ def test_the_events_feed_serves_the_public_timeline(rt: Runtime) -> None:
     status_change(rt)
     with rt.factory() as session:
         (c,) = session.scalars(select(Complaint))
+        append_event(session, c, type="complaint.delivery_failed", internal_note="opd down")
+        append_event(session, c, type="complaint.note_added", internal_note="internal only")
+        session.flush()
         events = complaint_events(session, c.id)
         assert [e["data"]["status"] for e in events] == ["acknowledged"]
         assert events[0]["id"] == f"{c.id}:1" and "internal_note" not in events[0]["data"]
