@@ -62,7 +62,8 @@ PERSONAL_FIELDS = frozenset({"contact", "reporter", "idempotency_key"})
 
 class Step(StrEnum):
     SKIPPED = "skipped"  # not pending, not due, leased by another worker, or unknown
-    DEFERRED = "deferred"  # breaker open or the target's in-flight cap reached
+    DEFERRED = "deferred"  # breaker open: rescheduled to when the target may be probed
+    BUSY = "busy"  # the target's in-flight cap is reached: offer it again in a moment
     DELIVERED = "delivered"
     RETRY = "retry"
     DEAD = "dead"
@@ -204,8 +205,11 @@ def lease(rt: Runtime, message_id: uuid.UUID) -> tuple[Step, Lease | None]:
             )
         )
         if (in_flight or 0) >= (row.max_in_flight or cfg.max_in_flight):
-            _defer(session, message_id, None)  # the next sweep offers it again
-            return Step.DEFERRED, None
+            # The caller re-enqueues it shortly; should that fail, the sweep does after its grace.
+            session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == message_id).values(enqueued_at=now)
+            )
+            return Step.BUSY, None
         token = uuid.uuid4()
         taken = session.execute(
             update(OutboxMessage)

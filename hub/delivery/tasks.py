@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import random
 import uuid
 
 from hub.delivery import engine, relay
@@ -21,7 +22,18 @@ PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "i
 
 @celery_app.task(name="hub.delivery.deliver")
 def deliver(message_id: str) -> str:
-    return engine.process(get_runtime(), uuid.UUID(message_id)).value
+    step = engine.process(get_runtime(), uuid.UUID(message_id))
+    if step == engine.Step.BUSY:
+        # The target is at its concurrency limit: try again in about a second (a short
+        # countdown, far below the visibility timeout; long waits live in next_attempt_at).
+        countdown = random.uniform(0.5, 1.5)  # noqa: S311 - jitter, not security
+        try:
+            deliver.apply_async(
+                args=(message_id,), countdown=countdown, retry=True, retry_policy=PUBLISH_RETRY
+            )
+        except Exception as exc:  # the sweep offers it again after its grace period
+            log.warning("re-enqueue of busy %s failed: %s", message_id, exc)
+    return step.value
 
 
 @celery_app.task(name="hub.delivery.sweep")

@@ -234,7 +234,7 @@ def test_the_half_open_probe_closes_the_breaker_when_the_app_is_back(
 def test_the_in_flight_cap_defers_messages_beyond_it(rt: Runtime) -> None:
     ids = [stage_one(rt, target="opd-a") for _ in range(3)]
     leases = [engine.lease(rt, i) for i in ids]
-    assert [s for s, _ in leases] == [Step.DELIVERED, Step.DELIVERED, Step.DEFERRED]
+    assert [s for s, _ in leases] == [Step.DELIVERED, Step.DELIVERED, Step.BUSY]
     assert message(rt, ids[2]).attempts == 0
 
 
