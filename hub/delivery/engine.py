@@ -61,6 +61,7 @@ PERSONAL_FIELDS = frozenset({"contact", "reporter", "idempotency_key"})
 
 
 class Step(StrEnum):
+    LEASED = "leased"  # (from lease() only) this worker holds the message now
     SKIPPED = "skipped"  # not pending, not due, leased by another worker, or unknown
     DEFERRED = "deferred"  # breaker open: rescheduled to when the target may be probed
     BUSY = "busy"  # the target's in-flight cap is reached: offer it again in a moment
@@ -234,7 +235,7 @@ def lease(rt: Runtime, message_id: uuid.UUID) -> tuple[Step, Lease | None]:
             found = session.get(ComplaintRow, msg.complaint_id)
             complaint = complaint_doc(found) if found is not None else None
         number = taken[0]
-        return Step.DELIVERED, Lease(
+        return Step.LEASED, Lease(
             message_id, token, number, target, msg.kind, admission.probe, complaint
         )
 

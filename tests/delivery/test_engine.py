@@ -174,7 +174,7 @@ def test_two_workers_never_hold_the_same_message(rt: Runtime) -> None:
     mid = stage_one(rt)
     first_step, first = engine.lease(rt, mid)
     second_step, second = engine.lease(rt, mid)
-    assert first is not None and first_step == Step.DELIVERED
+    assert first is not None and first_step == Step.LEASED
     assert second is None and second_step == Step.SKIPPED
     assert message(rt, mid).attempts == 1
 
@@ -234,7 +234,7 @@ def test_the_half_open_probe_closes_the_breaker_when_the_app_is_back(
 def test_the_in_flight_cap_defers_messages_beyond_it(rt: Runtime) -> None:
     ids = [stage_one(rt, target="opd-a") for _ in range(3)]
     leases = [engine.lease(rt, i) for i in ids]
-    assert [s for s, _ in leases] == [Step.DELIVERED, Step.DELIVERED, Step.BUSY]
+    assert [s for s, _ in leases] == [Step.LEASED, Step.LEASED, Step.BUSY]
     assert message(rt, ids[2]).attempts == 0
 
 
@@ -283,7 +283,7 @@ def test_a_poison_message_that_kills_its_worker_every_time_ends_as_a_dead_letter
     mid = stage_one(rt)
     for number in range(1, 6):  # the schedule allows 5 attempts; each worker dies mid-call
         step, held = engine.lease(rt, mid)
-        assert step == Step.DELIVERED and held is not None and held.number == number
+        assert step == Step.LEASED and held is not None and held.number == number
         with rt.factory() as session, session.begin():  # its lease lapses
             m = session.get(OutboxMessage, mid)
             assert m is not None
