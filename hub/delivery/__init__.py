@@ -2,9 +2,8 @@
 
 Wiring (what the rest of the hub calls):
 
-    startup (API process)   relay.install()                  enqueue staged ids after commit
-                            resolver.set_resolver(r)         r: ConnectorResolver (resolver.py)
-                            runtime.configure(Runtime(...))  or let get_runtime() build one
+    startup (API process)   wiring.setup(factory=..., resolver=..., fernet=...)
+                            (= runtime.configure + resolver.set_resolver + relay.install)
     intake transaction      outbox.stage(session, kind=MessageKind.DELIVER_COMPLAINT,
                                          payload={}, target=<instance id>, complaint_id=c.id)
                             (commit; the relay enqueues `hub.delivery.deliver(<message id>)`)
