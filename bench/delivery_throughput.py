@@ -18,9 +18,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests" / "delivery"), str(ROOT)]
 
 import psycopg  # noqa: E402
-from conftest import add_complaint  # noqa: E402
-from delivery_fakes import CountingServer, wait_for  # noqa: E402
-from procs import Celery, RedisServer, celery_env  # noqa: E402
+from delivery_fakes import (  # noqa: E402
+    CountingServer,
+    add_complaint,
+    wait_for,
+)
+from delivery_procs import Celery, RedisServer, celery_env  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 import hub.notifications.models  # noqa: E402, F401

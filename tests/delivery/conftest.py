@@ -2,43 +2,21 @@
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
-from delivery_fakes import CountingServer, FakeResolver
+from delivery_fakes import CountingServer, FakeResolver, fast_settings
 from sqlalchemy.orm import Session, sessionmaker
 
 import hub.complaints.models
 import hub.delivery.models
 import hub.notifications.models  # noqa: F401  (tables on the metadata)
-from hub.complaints.models import Complaint
-from hub.db import Base, make_engine, make_sessionmaker, utcnow
+from hub.db import Base, make_engine, make_sessionmaker
 from hub.delivery import relay, resolver
-from hub.delivery.config import DeliverySettings
 from hub.delivery.runtime import Runtime, configure
-
-_codes = itertools.count(1)
-
-
-def fast_settings(**overrides: Any) -> DeliverySettings:
-    base: dict[str, Any] = dict(
-        retry_schedule=[0, 0.2, 0.2, 0.2, 0.2],
-        call_timeout=1.5,
-        lease_margin=1.0,
-        max_in_flight=2,
-        sweep_grace=0.0,
-        breaker_threshold=3,
-        breaker_cooldown=60.0,
-        resolver=None,
-    )
-    base.update(overrides)
-    return DeliverySettings(**base)
 
 
 @pytest.fixture
@@ -95,28 +73,3 @@ def rt(
         for c in fake_resolver.cache.values():
             runtime.run(c.aclose())
         runtime._loop.close()
-
-
-def add_complaint(session: Session, **overrides: Any) -> Complaint:
-    now = utcnow()
-    values: dict[str, Any] = dict(
-        id=uuid.uuid4(),
-        tracking_code=f"LPG-2026-{next(_codes):06d}",
-        channel="superapp",
-        privacy="public",
-        title="Jalan berlubang",
-        description="Lubang besar di jalan depan pasar, berbahaya bagi motor.",
-        category="jalan",
-        contact={"name": "Siti", "phone": "+62811111111"},
-        location={"lat": -5.4, "lon": 105.26, "region": "bandar-lampung"},
-        institution="dinas-pu",
-        status="triaged",
-        created_at=now - timedelta(minutes=1),
-        updated_at=now - timedelta(minutes=1),
-        external_refs={},
-        attachments=[],
-    )
-    values.update(overrides)
-    complaint = Complaint(**values)
-    session.add(complaint)
-    return complaint

@@ -8,20 +8,27 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import os
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
+from sqlalchemy.orm import Session
 
 from connectors import Connector, DeliveryResult, UpdateBatch, WebhookRequest
 from connectors.errors import ConfigError, PermanentError, RateLimited, TransientError
+from hub.complaints.models import Complaint as ComplaintRow
+from hub.db import utcnow
+from hub.delivery.config import DeliverySettings
 from schemas.models import Complaint, StatusUpdate
 
 FIELDS = frozenset({"id", "tracking_code", "title", "description", "category", "location"})
@@ -255,3 +262,47 @@ def wait_for(predicate: Any, timeout: float, what: str, interval: float = 0.05) 
             return
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+_codes = itertools.count(1)
+
+
+def fast_settings(**overrides: Any) -> DeliverySettings:
+    base: dict[str, Any] = dict(
+        retry_schedule=[0, 0.2, 0.2, 0.2, 0.2],
+        call_timeout=1.5,
+        lease_margin=1.0,
+        max_in_flight=2,
+        sweep_grace=0.0,
+        breaker_threshold=3,
+        breaker_cooldown=60.0,
+        resolver=None,
+    )
+    base.update(overrides)
+    return DeliverySettings(**base)
+
+
+def add_complaint(session: Session, **overrides: Any) -> ComplaintRow:
+    """A triaged complaint row, as the intake would have left it."""
+    now = utcnow()
+    values: dict[str, Any] = dict(
+        id=uuid.uuid4(),
+        tracking_code=f"LPG-2026-{next(_codes):06d}",
+        channel="superapp",
+        privacy="public",
+        title="Jalan berlubang",
+        description="Lubang besar di jalan depan pasar, berbahaya bagi motor.",
+        category="jalan",
+        contact={"name": "Siti", "phone": "+62811111111"},
+        location={"lat": -5.4, "lon": 105.26, "region": "bandar-lampung"},
+        institution="dinas-pu",
+        status="triaged",
+        created_at=now - timedelta(minutes=1),
+        updated_at=now - timedelta(minutes=1),
+        external_refs={},
+        attachments=[],
+    )
+    values.update(overrides)
+    complaint = ComplaintRow(**values)
+    session.add(complaint)
+    return complaint

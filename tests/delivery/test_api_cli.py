@@ -10,8 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import add_complaint
-from delivery_fakes import Behaviour, CountingServer, signature
+from delivery_fakes import Behaviour, CountingServer, add_complaint, signature
 from fastapi import FastAPI
 from typer.testing import CliRunner
 

@@ -6,8 +6,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from conftest import add_complaint, fast_settings
-from delivery_fakes import Behaviour, CountingServer
+from delivery_fakes import Behaviour, CountingServer, add_complaint, fast_settings
 from sqlalchemy import select
 
 from hub.complaints.models import Complaint, ComplaintEvent

@@ -10,8 +10,7 @@ import time
 import uuid
 
 import pytest
-from conftest import add_complaint
-from delivery_fakes import Behaviour, CountingServer
+from delivery_fakes import Behaviour, CountingServer, add_complaint
 from sqlalchemy import select
 
 from hub.complaints.models import Complaint

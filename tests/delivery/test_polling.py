@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from conftest import add_complaint
-from delivery_fakes import FakeResolver
+from delivery_fakes import FakeResolver, add_complaint
 from sqlalchemy import select
 
 from hub.complaints.models import Complaint, ComplaintEvent

@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from conftest import add_complaint
+from delivery_fakes import add_complaint
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.db import utcnow

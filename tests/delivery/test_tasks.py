@@ -6,8 +6,7 @@ import uuid
 from typing import Any
 
 import pytest
-from conftest import add_complaint
-from delivery_fakes import FakeResolver
+from delivery_fakes import FakeResolver, add_complaint
 
 from hub.delivery import engine, outbox, tasks
 from hub.delivery.celery_app import make_celery

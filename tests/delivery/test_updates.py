@@ -6,8 +6,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import add_complaint
 from cryptography.fernet import Fernet
+from delivery_fakes import add_complaint
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 

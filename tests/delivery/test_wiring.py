@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from conftest import add_complaint
-from delivery_fakes import FakeResolver
+from delivery_fakes import FakeResolver, add_complaint
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.delivery import outbox, relay

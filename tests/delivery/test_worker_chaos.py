@@ -19,9 +19,8 @@ from typing import Any
 
 import psycopg
 import pytest
-from conftest import add_complaint
-from delivery_fakes import Behaviour, CountingServer, wait_for
-from procs import Celery, RedisServer, celery_env
+from delivery_fakes import Behaviour, CountingServer, add_complaint, wait_for
+from delivery_procs import Celery, RedisServer, celery_env
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
