@@ -188,8 +188,12 @@ def lease(rt: Runtime, message_id: uuid.UUID) -> tuple[Step, Lease | None]:
             # Every attempt so far ended with its worker dying (no finish recorded them): the
             # attempt cap that makes acks_late + reject_on_worker_lost safe from poison messages.
             return _bury(session, msg, now), None
+        # A misconfigured worker leaves messages pending rather than dead-lettering them all.
         if msg.kind == MessageKind.DELIVER_COMPLAINT and not _resolver_ready():
-            return Step.SKIPPED, None  # a misconfigured worker must not dead-letter all
+            return Step.SKIPPED, None
+        if msg.kind == MessageKind.WEBHOOK and rt.fernet is None:
+            log.error("cannot sign webhooks: no secret key configured (HUB_SECRET_KEY)")
+            return Step.SKIPPED, None
         target = msg.target
         row = lock_target(session, target)
         admission = breaker.admit(_breaker_state(row), now, cfg.breaker())

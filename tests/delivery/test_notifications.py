@@ -209,3 +209,15 @@ def test_the_fernet_key_is_derived_per_purpose() -> None:
     assert fernet_from_secret("k", "one").decrypt(token) == b"x"
     with pytest.raises(Exception):  # noqa: B017
         fernet_from_secret("k", "two").decrypt(token)
+
+
+def test_a_worker_without_the_secret_key_leaves_webhooks_pending(
+    rt: Runtime, server: CountingServer
+) -> None:
+    subscribe(rt, server, "superapp", ["*"])
+    (mid,) = status_change(rt)
+    rt.fernet = None
+    assert engine.process(rt, mid) == Step.SKIPPED
+    with rt.factory() as session:
+        m = session.get(OutboxMessage, mid)
+        assert m is not None and m.state == "pending" and m.attempts == 0
