@@ -16,7 +16,7 @@ from sqlalchemy import select
 from hub.complaints.models import Complaint
 from hub.complaints.updates import append_event, apply_status_update
 from hub.db import utcnow
-from hub.delivery import engine
+from hub.delivery import engine, outbox
 from hub.delivery.engine import Step
 from hub.delivery.models import OutboxMessage
 from hub.delivery.runtime import Runtime, fernet_from_secret
@@ -221,3 +221,23 @@ def test_a_worker_without_the_secret_key_leaves_webhooks_pending(
     with rt.factory() as session:
         m = session.get(OutboxMessage, mid)
         assert m is not None and m.state == "pending" and m.attempts == 0
+
+
+def test_a_dead_letter_is_announced_to_operations_subscribers(
+    rt: Runtime, server: CountingServer
+) -> None:
+    subscribe(rt, server, "ops", ["delivery.dead_lettered"])
+    server.set("opd-a", Behaviour(status=400))
+    with rt.factory() as session, session.begin():
+        c = add_complaint(session)
+        session.flush()
+        m = outbox.stage(
+            session, kind="deliver_complaint", payload={}, target="opd-a", complaint_id=c.id
+        )
+    assert engine.process(rt, m.id) == Step.DEAD
+    with rt.factory() as session:
+        (hook,) = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "webhook"))
+        event = json.loads(hook.payload["body"])
+    assert event["type"] == "delivery.dead_lettered"
+    assert event["data"]["message_id"] == str(m.id) and event["data"]["target"] == "opd-a"
+    assert engine.process(rt, hook.id) == Step.DELIVERED
