@@ -50,7 +50,9 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.DISPATCHED: frozenset(
         {Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.RESOLVED, Status.RECEIVED, *_EXITS}
     ),
-    Status.ACKNOWLEDGED: frozenset({Status.IN_PROGRESS, Status.RESOLVED, Status.RECEIVED, *_EXITS}),
+    Status.ACKNOWLEDGED: frozenset(
+        {Status.IN_PROGRESS, Status.RESOLVED, Status.RECEIVED, *_EXITS}
+    ),
     Status.IN_PROGRESS: frozenset({Status.RESOLVED, *_EXITS}),
     Status.RESOLVED: frozenset({Status.CLOSED, Status.IN_PROGRESS}),
     Status.CLOSED: frozenset(),
