@@ -208,7 +208,7 @@ def assert_exactly_once(
     raw = sum(counts.raw[str(i)] for i in ids)
     print(
         f"\n[{label}] {target}: {len(ids)} messages, {raw} raw hits, "
-        f"{len(counts.records)} unique records, max in flight {counts.max_in_flight}"
+        f"{len(counts.records)} unique records, max concurrent at the app {counts.max_in_flight}"
     )
     assert set(counts.records) == {str(i) for i in ids}, "lost or unexpected deliveries"
     with db() as session:
