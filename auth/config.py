@@ -20,6 +20,7 @@ DEFAULT_API_SCOPES = (
     "connectors:read",
     "connectors:write",
     "services:call",
+    "webhooks:manage",
     INTROSPECT_SCOPE,
     ADMIN_SCOPE,
 )

@@ -178,6 +178,27 @@ ENDPOINTS: dict[tuple[str, str], Access] = {
     ("GET", "/v1/public/stats"): Access(None, anonymous=True),
     ("GET", "/publik"): Access(None, anonymous=True),
     ("GET", "/publik/laporan/{tracking_code}"): Access(None, anonymous=True),
+    # Delivery administration: dead letters and per-target state (router-wide hub:admin).
+    ("GET", "/v1/admin/deliveries"): Access(ADMIN_SCOPE),
+    ("GET", "/v1/admin/deliveries/{message_id}"): Access(ADMIN_SCOPE),
+    ("POST", "/v1/admin/deliveries/replay"): Access(ADMIN_SCOPE),
+    ("POST", "/v1/admin/deliveries/{message_id}/replay"): Access(ADMIN_SCOPE),
+    ("POST", "/v1/admin/deliveries/{message_id}/discard"): Access(ADMIN_SCOPE),
+    ("GET", "/v1/admin/delivery-targets"): Access(ADMIN_SCOPE),
+    ("POST", "/v1/connectors/{instance_id}/webhook"): Access(
+        None,
+        anonymous=True,
+        description="Status webhooks of an OPD app: the instance's HMAC signature, or a bearer "
+        "token of a client of the same OPD (checked by the instance's resolver).",
+    ),
+    # Webhook subscriptions: a client manages its own, admins all.
+    ("POST", "/v1/subscriptions"): Access("webhooks:manage"),
+    ("GET", "/v1/subscriptions"): Access("webhooks:manage"),
+    ("POST", "/v1/subscriptions/{subscription_id}/rotate-secret"): Access("webhooks:manage"),
+    ("POST", "/v1/subscriptions/{subscription_id}/disable"): Access("webhooks:manage"),
+    ("GET", "/v1/complaints/{complaint_id}/events"): Access(
+        "complaints:read", anonymous=True, description="Same visibility as the complaint."
+    ),
     ("GET", "/healthz"): Access(None, anonymous=True),
     ("GET", "/readyz"): Access(None, anonymous=True),
     ("GET", "/metrics"): Access(None, anonymous=True, description="No personal data."),
@@ -189,10 +210,18 @@ def authenticate(request: Request) -> Principal:
     return auth(request)
 
 
+def require_scope(scope: str) -> Callable[..., Principal]:
+    """For a whole router whose routes share one scope (each still listed in ENDPOINTS)."""
+    return _enforce(Access(scope), f"require_{scope.replace(':', '_')}")
+
+
 def require(method: str, path: str) -> Callable[..., Principal]:
     """Dependency enforcing the access declared in ENDPOINTS for (method, path)."""
-    rule = ENDPOINTS[(method, path)]
+    name = f"require_{method.lower()}_{path.strip('/').replace('/', '_')}"
+    return _enforce(ENDPOINTS[(method, path)], name)
 
+
+def _enforce(rule: Access, name: str) -> Callable[..., Principal]:
     def dependency(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if principal.is_anonymous:
             if rule.anonymous or rule.scope is None:
@@ -210,5 +239,5 @@ def require(method: str, path: str) -> Callable[..., Principal]:
             )
         return principal
 
-    dependency.__name__ = f"require_{method.lower()}_{path.strip('/').replace('/', '_')}"
+    dependency.__name__ = name
     return dependency

@@ -5,17 +5,23 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
+from auth.config import ADMIN_SCOPE
 from auth.setup import build as build_sso
 from hub import __version__, problems
-from hub.access import TokenAuthenticator
+from hub.access import TokenAuthenticator, require_scope
 from hub.catalog.api import router as catalog_router
 from hub.complaints.api import router as complaints_router
-from hub.crypto import Vault
+from hub.crypto import Vault, master_key
 from hub.db import make_engine, make_sessionmaker
+from hub.delivery import api as delivery_api
+from hub.delivery import wiring as delivery
+from hub.delivery.runtime import fernet_from_secret
 from hub.integrations.api import router as integrations_router
 from hub.integrations.pool import ConnectorPool
+from hub.integrations.resolver import InstanceResolver
+from hub.notifications.api import router as notifications_router
 from hub.open311.api import router as open311_router
 from hub.ops import metrics
 from hub.ops.api import router as ops_router
@@ -56,12 +62,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     sso = build_sso(sso_config(settings), app.state.sessionmaker)
     sso.install(app)
     app.state.sso = sso
-    app.state.authenticator = TokenAuthenticator(sso.verifier)
+    authenticator = TokenAuthenticator(sso.verifier)
+    app.state.authenticator = authenticator
+    app.state.webhook_fernet = fernet_from_secret(master_key(settings))
+    delivery.setup(
+        factory=app.state.sessionmaker,
+        resolver=InstanceResolver(
+            app.state.sessionmaker, app.state.vault, verify_bearer=authenticator.verify
+        ),
+        fernet=app.state.webhook_fernet,
+        public_url=settings.public_url,
+    )
     app.middleware("http")(metrics.middleware)
     app.include_router(ops_router)
     app.include_router(complaints_router)
     app.include_router(catalog_router)
     app.include_router(integrations_router)
+    app.include_router(
+        delivery_api.admin_router(dependencies=[Depends(require_scope(ADMIN_SCOPE))]),
+        prefix="/v1/admin",
+    )
+    app.include_router(delivery_api.webhook_router(), prefix="/v1")
+    app.include_router(notifications_router)
     app.include_router(open311_router)
     app.include_router(oversight_router)
     app.include_router(oversight_pages)

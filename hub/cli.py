@@ -102,7 +102,7 @@ def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
 @app.command()
 def worker(
     concurrency: Annotated[int, typer.Option(min=1, help="Parallel deliveries.")] = 4,
-    pool: Annotated[str, typer.Option(help="Celery pool: threads, prefork or solo.")] = "threads",
+    pool: Annotated[str, typer.Option(help="Celery pool: prefork or solo.")] = "prefork",
     beat: Annotated[bool, typer.Option(help="Also run the scheduler (one process only).")] = False,
     queues: Annotated[str | None, typer.Option(help="Comma-separated queues to consume.")] = None,
 ) -> None:

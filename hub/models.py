@@ -4,8 +4,9 @@ from auth.models import AuthBase
 from hub.catalog.models import Category, Institution
 from hub.complaints.models import Complaint, ComplaintEvent, IdempotencyRecord, TrackingNumber
 from hub.db import Base
-from hub.delivery.models import OutboxMessage
+from hub.delivery.models import DeliveryAttempt, OutboxMessage, PollCursor, TargetState
 from hub.integrations.models import ConnectorInstance
+from hub.notifications.models import Subscription
 from hub.open311.models import Open311ApiKey
 from hub.routing.models import RuleSetVersion
 
@@ -15,11 +16,15 @@ __all__ = [
     "Complaint",
     "ComplaintEvent",
     "ConnectorInstance",
+    "DeliveryAttempt",
     "IdempotencyRecord",
     "Institution",
     "Open311ApiKey",
     "OutboxMessage",
+    "PollCursor",
     "RuleSetVersion",
+    "Subscription",
+    "TargetState",
     "TrackingNumber",
 ]
 

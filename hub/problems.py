@@ -142,12 +142,14 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         headers = dict(exc.headers) if exc.headers else None
         detail = exc.detail if isinstance(exc.detail, str) else None
+        extra: dict[str, Any] = exc.detail if isinstance(exc.detail, dict) else {}
         return problem_response(
             exc.status_code,
             _reason(exc.status_code),
             detail,
             instance=request.url.path,
             headers=headers,
+            **extra,
         )
 
     @app.exception_handler(Exception)

@@ -20,6 +20,9 @@ from fastapi.testclient import TestClient
 from hub.access import Principal, anonymous_only
 from hub.app import create_app
 from hub.db import make_engine
+from hub.delivery import relay
+from hub.routing.dispatch import Predictor
+from hub.routing.service import Triage
 from hub.migrate import upgrade
 from hub.models import all_metadata
 from hub.settings import Settings
@@ -88,9 +91,18 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(data_dir=tmp_path / "data", database_url=database_url, env="test")
 
 
+@pytest.fixture(scope="session")
+def classifier(tmp_path_factory: pytest.TempPathFactory) -> Predictor:
+    """One trained triage classifier for the whole run (training takes a second or two)."""
+    from hub.triage.training import default_classifier
+
+    return default_classifier(tmp_path_factory.mktemp("triage"))
+
+
 @pytest.fixture
-def app(settings: Settings) -> Iterator[FastAPI]:
+def app(settings: Settings, classifier: Predictor) -> Iterator[FastAPI]:
     application = create_app(settings)
+    application.state.triage = Triage(settings.data_dir, classifier=classifier)
     yield application
     application.state.engine.dispose()
 
@@ -127,3 +139,13 @@ def opd_developer(opd: str, *scopes: str) -> Principal:
         roles=frozenset({"opd_admin"}),
         scopes=frozenset(scopes or ("connectors:read", "connectors:write")),
     )
+
+
+@pytest.fixture(autouse=True)
+def enqueued_after_commit() -> Iterator[list[uuid.UUID]]:
+    """What the relay would put on the broker after each commit, captured instead of sent
+    (delivery tests that run real workers install their own sender)."""
+    sent: list[uuid.UUID] = []
+    relay.set_sender(sent.append)
+    yield sent
+    relay.set_sender(None)

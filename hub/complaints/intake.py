@@ -18,8 +18,8 @@ def file_complaint(
     idempotency_key: str | None,
     idempotency_scope: str,
 ) -> service.Intake:
-    """Store, triage and route in one transaction; after the commit, hand staged messages to the
-    queue (a broker outage only delays them: the beat sweep finds them in the outbox)."""
+    """Store, triage and route in one transaction. The delivery relay hands what it staged to
+    the queue after the commit (a broker outage only delays it: the beat sweep finds it)."""
     state = request.app.state
     intake = service.submit(
         state.sessionmaker,
@@ -31,7 +31,4 @@ def file_complaint(
     )
     if intake.created:
         COMPLAINTS.labels(submission.channel.value).inc()
-        relay = getattr(state, "after_intake", None)
-        if relay is not None:
-            relay(intake.complaint.id)
     return intake

@@ -11,16 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.catalog import service as catalog
-from hub.complaints import lifecycle
+from hub.complaints import lifecycle, updates
 from hub.complaints.models import Complaint, ComplaintEvent, IdempotencyRecord, TrackingNumber
 from hub.db import utcnow
-from hub.delivery import outbox
-from hub.delivery.models import MessageKind
+from hub.notifications.service import emit
 from hub.problems import Unprocessable
 from schemas.models import ComplaintSubmission, Status
 
@@ -158,11 +157,17 @@ def _create(
             data={"channel": submission.channel.value},
         )
     )
-    outbox.stage(
+    emit(
         session,
-        kind=MessageKind.WEBHOOK,
-        complaint_id=complaint.id,
-        payload={"type": "complaint.created", "complaint_id": str(complaint.id)},
+        "complaint.created",
+        {
+            "complaint_id": str(complaint.id),
+            "tracking_code": complaint.tracking_code,
+            "status": complaint.status,
+            "category": complaint.category,
+            "channel": complaint.channel,
+        },
+        subject=complaint.tracking_code,
     )
     session.flush()
     return complaint
@@ -254,37 +259,21 @@ def add_event(
     complaint: Complaint,
     type: str,
     *,
-    status: str | None = None,
     note: str | None = None,
     internal_note: str | None = None,
     actor: str | None = None,
-    occurred_at: datetime | None = None,
-    source_event_id: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> ComplaintEvent:
     """Append one entry to the complaint's timeline (the caller owns the transaction)."""
-    now = utcnow()
-    seq = (
-        session.scalar(
-            select(func.max(ComplaintEvent.seq)).where(ComplaintEvent.complaint_id == complaint.id)
-        )
-        or 0
-    )
-    event = ComplaintEvent(
-        complaint_id=complaint.id,
-        seq=seq + 1,
+    return updates.append_event(
+        session,
+        complaint,
         type=type,
-        status=status,
         note=note,
         internal_note=internal_note,
         actor=actor,
-        occurred_at=occurred_at or now,
-        recorded_at=now,
-        source_event_id=source_event_id,
-        data=data or {},
+        data=data,
     )
-    session.add(event)
-    return event
 
 
 def set_status(
@@ -299,45 +288,27 @@ def set_status(
     institution: str | None = None,
     redirect_to: str | None = None,
 ) -> lifecycle.Outcome:
-    """Move a complaint through the lifecycle and record the step on its timeline.
+    """Move a complaint through the lifecycle, on its timeline, notifying subscribers.
 
     The caller owns the transaction. A repeated or stale update changes nothing; an illegal one
-    raises `lifecycle.IllegalTransition`. `redirect_to` (an institution code) names where a
-    `redirected` report should go; it is kept in the event data for the public referral note.
+    raises `lifecycle.IllegalTransition`. `institution` is assigned only when the step applies;
+    `redirect_to` names where a `redirected` report should go (kept for the public referral).
     """
-    now = utcnow()
-    when = occurred_at or now
-    decision = lifecycle.decide(
-        Status(complaint.status),
-        status,
-        occurred_at=when,
-        last_update_at=complaint.last_update_at,
-    )
-    if decision.outcome != lifecycle.Outcome.APPLY:
-        return decision.outcome
+    previous = complaint.institution
     if institution is not None:
         complaint.institution = institution
-    if decision.reopen:
-        complaint.reopen_count += 1
-    data: dict[str, Any] = {"from": complaint.status}
-    if redirect_to:
-        data["redirect_to"] = redirect_to
-    if decision.reopen:
-        data["reopen"] = True
-    add_event(
+    outcome, _, _ = updates.change_status(
         session,
         complaint,
-        "complaint.status_changed",
-        status=status.value,
+        status,
+        occurred_at=occurred_at,
+        actor=actor,
         note=note,
         internal_note=internal_note,
-        actor=actor,
-        occurred_at=when,
-        data=data,
+        data={"redirect_to": redirect_to} if redirect_to else None,
     )
-    complaint.status = status.value
-    complaint.updated_at = now
-    complaint.last_update_at = when
+    if outcome != lifecycle.Outcome.APPLY:
+        complaint.institution = previous
     session.flush()
     session.expire(complaint, ["events"])
-    return decision.outcome
+    return outcome

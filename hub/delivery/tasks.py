@@ -1,11 +1,61 @@
-"""Celery tasks; each takes ids only and reloads state."""
+"""Celery tasks: thin wrappers; they take ids, reload state and never retry by themselves."""
 
 from __future__ import annotations
 
+import logging
+import random
+import uuid
+
+from hub.delivery import engine, relay
 from hub.delivery.celery_app import celery_app
+from hub.delivery.polling import poll_target
+from hub.delivery.resolver import get_resolver
+from hub.delivery.runtime import get_runtime
+
+__all__ = ["deliver", "enqueue_deliver", "poll", "poll_all", "sweep"]
+
+log = logging.getLogger(__name__)
+
+# Publishing from a request must fail fast when the broker is down (the sweep covers it).
+PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 
 
-@celery_app.task(name="hub.ping")
-def ping() -> str:
-    """Round-trip check used by `hub up` and readiness probes."""
-    return "pong"
+@celery_app.task(name="hub.delivery.deliver")
+def deliver(message_id: str) -> str:
+    step = engine.process(get_runtime(), uuid.UUID(message_id))
+    if step == engine.Step.BUSY:
+        # The target is at its concurrency limit: try again in about a second (a short
+        # countdown, far below the visibility timeout; long waits live in next_attempt_at).
+        countdown = random.uniform(0.5, 1.5)  # noqa: S311 - jitter, not security
+        try:
+            deliver.apply_async(
+                args=(message_id,), countdown=countdown, retry=True, retry_policy=PUBLISH_RETRY
+            )
+        except Exception as exc:  # the sweep offers it again after its grace period
+            log.warning("re-enqueue of busy %s failed: %s", message_id, exc)
+    return step.value
+
+
+@celery_app.task(name="hub.delivery.sweep")
+def sweep() -> int:
+    rt = get_runtime()
+    return relay.sweep(rt.factory, grace=rt.settings.sweep_grace, batch=rt.settings.sweep_batch)
+
+
+@celery_app.task(name="hub.delivery.poll")
+def poll(target: str) -> dict[str, object]:
+    report = poll_target(get_runtime(), target)
+    return {"target": report.target, "fetched": report.fetched, "error": report.error}
+
+
+@celery_app.task(name="hub.delivery.poll_all")
+def poll_all() -> int:
+    targets = list(get_resolver().poll_targets())
+    for target in targets:
+        poll.apply_async(args=(target,), retry=True, retry_policy=PUBLISH_RETRY)
+    return len(targets)
+
+
+def enqueue_deliver(message_id: uuid.UUID) -> None:
+    """The relay's sender: one `deliver` task on the broker (raises if the broker is down)."""
+    deliver.apply_async(args=(str(message_id),), retry=True, retry_policy=PUBLISH_RETRY)

@@ -1,0 +1,1 @@
+"""Notifications out: webhook subscriptions signed per the Standard Webhooks spec."""
