@@ -17,9 +17,14 @@ from auth.cli import build_clients_cli, build_keys_cli, build_users_cli
 from auth.setup import AuthConfig
 from hub import __version__
 from hub.db import make_engine, make_sessionmaker
+from hub.delivery.cli import app as deliveries_cli
 from hub.integrations.cli import app as connectors_cli
 from hub.open311.cli import app as open311_cli
+from hub.routing.cli import app as routing_cli
 from hub.settings import Settings, get_settings
+from hub.simulators.cli import app as simulators_cli
+from hub.sla.cli import app as sla_cli
+from hub.triage.cli import app as triage_cli
 
 app = typer.Typer(
     name="hub",
@@ -39,6 +44,11 @@ def _sso_context() -> tuple[AuthConfig, sessionmaker[Session]]:
     return sso_config(settings), make_sessionmaker(make_engine(settings.effective_database_url))
 
 
+app.add_typer(triage_cli, name="triage")
+app.add_typer(routing_cli, name="routing")
+app.add_typer(sla_cli, name="sla")
+app.add_typer(deliveries_cli, name="deliveries")
+app.add_typer(simulators_cli, name="simulators")
 app.add_typer(build_clients_cli(_sso_context), name="clients", help="SSO clients (admins).")
 app.add_typer(build_keys_cli(_sso_context), name="keys", help="SSO signing keys.")
 app.add_typer(build_users_cli(_sso_context), name="users", help="SSO users (ASN accounts).")
@@ -195,5 +205,12 @@ def up(host: Host = "127.0.0.1", port: Port = 8000) -> None:
             child.kill()
 
 
-def main() -> None:
-    app()
+TRIAGE_COMMANDS = {"predict", "eval", "train", "--help", "-h"}
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    # `hub triage "teks pengaduan"` is short for `hub triage predict "teks pengaduan"`.
+    if len(args) >= 2 and args[0] == "triage" and args[1] not in TRIAGE_COMMANDS:
+        args.insert(1, "predict")
+    app(args=args, prog_name="hub")
