@@ -16,8 +16,10 @@ from hub.complaints.api import router as complaints_router
 from hub.crypto import Vault, master_key
 from hub.db import make_engine, make_sessionmaker
 from hub.delivery import api as delivery_api
+from hub.delivery import relay
 from hub.delivery import wiring as delivery
 from hub.delivery.runtime import fernet_from_secret
+from hub.delivery.tasks import BrokerSender
 from hub.integrations.api import router as integrations_router
 from hub.integrations.pool import ConnectorPool
 from hub.integrations.resolver import InstanceResolver
@@ -73,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         fernet=app.state.webhook_fernet,
         public_url=settings.public_url,
     )
+    relay.set_sender(BrokerSender(settings))
     app.middleware("http")(metrics.middleware)
     app.include_router(ops_router)
     app.include_router(complaints_router)

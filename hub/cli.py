@@ -146,10 +146,13 @@ def _die_with_parent() -> None:
         pass
 
 
-def start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
+def start_worker(
+    settings: Settings, log: Path, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """The embedded worker (with the scheduler) as a child process sharing our settings."""
     env = dict(os.environ)
     env["HUB_DATA_DIR"] = str(settings.data_dir.resolve())
+    env.update(extra_env or {})
     with log.open("ab") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "hub", "worker", "--beat"],
@@ -203,6 +206,22 @@ def up(host: Host = "127.0.0.1", port: Port = 8000) -> None:
             child.wait(timeout=10)
         except subprocess.TimeoutExpired:
             child.kill()
+
+
+@app.command()
+def demo(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    once: Annotated[
+        bool, typer.Option(help="Exit after the scenario (for scripts and CI).")
+    ] = False,
+) -> None:
+    """The hub with simulated OPD apps: sample complaints delivered and their statuses back."""
+    from hub.demo import run_demo
+
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    code = run_demo(get_settings(), host, port, once=once)
+    raise typer.Exit(code=code)
 
 
 TRIAGE_COMMANDS = {"predict", "eval", "train", "--help", "-h"}

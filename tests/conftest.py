@@ -21,10 +21,10 @@ from hub.access import Principal, anonymous_only
 from hub.app import create_app
 from hub.db import make_engine
 from hub.delivery import relay
-from hub.routing.dispatch import Predictor
-from hub.routing.service import Triage
 from hub.migrate import upgrade
 from hub.models import all_metadata
+from hub.routing.dispatch import Predictor
+from hub.routing.service import Triage
 from hub.settings import Settings
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -100,9 +100,12 @@ def classifier(tmp_path_factory: pytest.TempPathFactory) -> Predictor:
 
 
 @pytest.fixture
-def app(settings: Settings, classifier: Predictor) -> Iterator[FastAPI]:
+def app(
+    settings: Settings, classifier: Predictor, enqueued_after_commit: list[uuid.UUID]
+) -> Iterator[FastAPI]:
     application = create_app(settings)
     application.state.triage = Triage(settings.data_dir, classifier=classifier)
+    relay.set_sender(enqueued_after_commit.append)  # capture instead of publishing
     yield application
     application.state.engine.dispose()
 

@@ -178,8 +178,13 @@ def change_status(
     at = occurred_at or now
     complaint.status = target
     complaint.updated_at = now
-    if complaint.last_update_at is None or at > complaint.last_update_at:
-        complaint.last_update_at = at
+    # Only dated updates from outside (an OPD app, its staff) set the bar for later ones: the
+    # hub's own steps (triage, dispatch) must not make an OPD's update, stamped by its own
+    # clock to the second, look older than a dispatch a few milliseconds before it.
+    if occurred_at is not None and (
+        complaint.last_update_at is None or occurred_at > complaint.last_update_at
+    ):
+        complaint.last_update_at = occurred_at
     if decision.reopen:
         complaint.reopen_count += 1
     extra = dict(data or {})

@@ -6,11 +6,14 @@ import logging
 import random
 import uuid
 
+from celery import Celery
+
 from hub.delivery import engine, relay
-from hub.delivery.celery_app import celery_app
+from hub.delivery.celery_app import celery_app, make_celery
 from hub.delivery.polling import poll_target
 from hub.delivery.resolver import get_resolver
 from hub.delivery.runtime import get_runtime
+from hub.settings import Settings
 
 __all__ = ["deliver", "enqueue_deliver", "poll", "poll_all", "sweep"]
 
@@ -59,3 +62,19 @@ def poll_all() -> int:
 def enqueue_deliver(message_id: uuid.UUID) -> None:
     """The relay's sender: one `deliver` task on the broker (raises if the broker is down)."""
     deliver.apply_async(args=(str(message_id),), retry=True, retry_policy=PUBLISH_RETRY)
+
+
+class BrokerSender:
+    """The relay's sender for an app whose settings may differ from the environment's (the
+    demo, tests): publishes `deliver` to *that* app's broker, connecting on first use."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._celery: Celery | None = None
+
+    def __call__(self, message_id: uuid.UUID) -> None:
+        if self._celery is None:
+            self._celery = make_celery(self._settings)
+        self._celery.send_task(
+            deliver.name, args=(str(message_id),), retry=True, retry_policy=PUBLISH_RETRY
+        )

@@ -75,7 +75,7 @@ def dlh_config(
                 "isi": "description",
                 "kategori": {
                     "path": "category",
-                    "map": {"sampah": "SAMPAH", "pencemaran": "PENCEMARAN"},
+                    "map": {"sampah_lingkungan": "LINGKUNGAN", "banjir_drainase": "DRAINASE"},
                     "default": "LAINNYA",
                 },
                 "lokasi.lat": "location.lat",

@@ -59,6 +59,7 @@ class RSUDApp(SimulatedApp):
         self._by_key: dict[str, str] = {}
         self._created_by_key: Counter[str] = Counter()
         self._clock_offset = 0
+        self._clock_start = datetime.now(WIB).replace(microsecond=0)
         super().__init__(**kwargs)
 
     @property
@@ -83,6 +84,7 @@ class RSUDApp(SimulatedApp):
             self._by_key.clear()
             self._created_by_key.clear()
             self._clock_offset = 0
+            self._clock_start = datetime.now(WIB).replace(microsecond=0)
         super().reset()
 
     def records_for_key(self, key: str) -> int:
@@ -98,9 +100,10 @@ class RSUDApp(SimulatedApp):
                 raise KeyError(f"no RSUD request {request_id!r}")
             status = "closed" if extended.lower() in OPEN311_CLOSED else "open"
             self.requests_filed[request_id]["status"] = status
-            # Each update one second after the last, so the time window is deterministic.
+            # Real time, and each update at least one second after the last, so updates made
+            # after a report was filed are newer than it and time windows stay predictable.
             self._clock_offset += 1
-            when = datetime(2026, 11, 29, 9, 0, tzinfo=WIB) + timedelta(seconds=self._clock_offset)
+            when = self._clock_start + timedelta(seconds=self._clock_offset)
             update = {
                 "update_id": f"rsud-upd-{len(self.updates) + 1}",
                 "service_request_id": request_id,
