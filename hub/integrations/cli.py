@@ -15,6 +15,7 @@ import typer
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.registry import default_registry
+from connectors.scaffold import ScaffoldError, scaffold
 from hub.crypto import Vault
 from hub.db import make_engine, make_sessionmaker, transaction
 from hub.integrations import service
@@ -165,3 +166,17 @@ def disable(instance_id: str) -> None:
     except Problem as exc:
         raise _problem(exc) from exc
     typer.echo(f"{instance_id} disabled")
+
+
+@app.command("new")
+def new(
+    name: Annotated[str, typer.Argument(help="Connector name, lower_snake_case")],
+    dest: Annotated[Path, typer.Option(help="Where to create the package")] = Path("."),
+) -> None:
+    """Scaffold a connector package (class, config schema, contract tests, entry point)."""
+    try:
+        root = scaffold(name, dest)
+    except ScaffoldError as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(f"created {root}")
+    typer.echo(f'next: cd {root} && pip install -e ".[test]" && pytest')

@@ -142,3 +142,14 @@ def test_an_unknown_instance_is_a_clear_error(env: None) -> None:
     result = runner.invoke(app, ["connectors", "enable", "ghost"])
     assert result.exit_code == 2
     assert "No connector instance 'ghost'" in result.output
+
+
+def test_new_scaffolds_a_connector_package(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["connectors", "new", "bank_sampah", "--dest", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    root = tmp_path / "hub-connector-bank-sampah"
+    assert (root / "pyproject.toml").read_text().count('bank_sampah = "') == 1
+    again = runner.invoke(app, ["connectors", "new", "bank_sampah", "--dest", str(tmp_path)])
+    assert again.exit_code == 2 and again.output.startswith("error:")
+    bad = runner.invoke(app, ["connectors", "new", "Bank-Sampah", "--dest", str(tmp_path)])
+    assert bad.exit_code == 2 and "lower_snake_case" in bad.output
