@@ -131,6 +131,9 @@ ENDPOINTS: dict[tuple[str, str], Access] = {
         anonymous=True,
         description="The reporter, the assigned OPD and admins see it in full; others publicly.",
     ),
+    ("GET", "/v1/complaints/{complaint_id}/personal-data-access"): Access(
+        "complaints:read", description="The reporter (their right to know) and hub admins."
+    ),
     ("GET", "/v1/categories"): Access(None, anonymous=True),
     ("GET", "/v1/connectors"): Access("connectors:read", description="Installed connector types."),
     ("GET", "/v1/connector-instances"): Access(

@@ -2,7 +2,13 @@
 
 from auth.models import AuthBase
 from hub.catalog.models import Category, Institution
-from hub.complaints.models import Complaint, ComplaintEvent, IdempotencyRecord, TrackingNumber
+from hub.complaints.models import (
+    Complaint,
+    ComplaintEvent,
+    IdempotencyRecord,
+    PersonalDataAccess,
+    TrackingNumber,
+)
 from hub.db import Base
 from hub.delivery.models import DeliveryAttempt, OutboxMessage, PollCursor, TargetState
 from hub.integrations.models import ConnectorInstance
@@ -21,6 +27,7 @@ __all__ = [
     "Institution",
     "Open311ApiKey",
     "OutboxMessage",
+    "PersonalDataAccess",
     "PollCursor",
     "RuleSetVersion",
     "Subscription",

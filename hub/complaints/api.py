@@ -10,13 +10,15 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel
 
 from hub.access import Principal, require
-from hub.complaints import service, views
+from hub.complaints import privacy, service, views
 from hub.complaints.intake import file_complaint
 from hub.deps import SessionDep, SettingsDep
 from hub.problems import NotFound, Unprocessable
 from schemas.models import ComplaintSubmission, Status
 
 router = APIRouter(prefix="/v1", tags=["complaints"])
+READ = "GET /v1/complaints/{complaint_id}"
+SEARCH = "GET /v1/complaints"
 
 IdempotencyKey = Annotated[
     str | None,
@@ -75,6 +77,8 @@ def read_complaint(
     who = views.audience(principal, complaint)
     data = views.complaint_view(complaint, who)
     data["timeline"] = [views.event_view(e, who) for e in complaint.events]
+    if privacy.record_views(session, principal, [(complaint, data)], via=READ):
+        session.commit()
     return data
 
 
@@ -117,4 +121,25 @@ def list_complaints(
         session, filters, limit=min(limit, settings.page_size_max), cursor=cursor
     )
     items = [views.complaint_view(c, views.audience(principal, c)) for c in rows]
+    if privacy.record_views(session, principal, zip(rows, items, strict=True), via=SEARCH):
+        session.commit()
     return Page(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/complaints/{complaint_id}/personal-data-access",
+    summary="Who was shown the reporter's personal data (for the reporter and admins)",
+)
+def personal_data_access(
+    complaint_id: uuid.UUID,
+    session: SessionDep,
+    principal: Principal = Depends(
+        require("GET", "/v1/complaints/{complaint_id}/personal-data-access")
+    ),
+) -> list[dict[str, Any]]:
+    complaint = service.get(session, complaint_id)
+    if complaint is None or not (
+        principal.is_admin or (principal.subject and principal.subject == complaint.reporter)
+    ):
+        raise NotFound(f"No complaint {complaint_id}.")
+    return privacy.access_log(session, complaint)

@@ -98,3 +98,22 @@ class IdempotencyRecord(Base):
     )
     status_code: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PersonalDataAccess(Base):
+    """Who was shown a reporter's personal data, when and through what (UU 27/2022): the
+    reporter and admins can read this log; nobody can change it through the hub."""
+
+    __tablename__ = "personal_data_access"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    complaint_id: Mapped[uuid.UUID] = mapped_column(
+        GUID, ForeignKey("complaints.id", ondelete="CASCADE"), index=True
+    )
+    viewer: Mapped[str | None] = mapped_column(String(255))  # SSO subject or client id
+    viewer_kind: Mapped[str] = mapped_column(String(16))
+    client_id: Mapped[str | None] = mapped_column(String(255))
+    opd: Mapped[str | None] = mapped_column(String(64))
+    fields: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    via: Mapped[str] = mapped_column(String(200))  # e.g. "GET /v1/complaints/{complaint_id}"
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
