@@ -17,7 +17,9 @@ def test_a_complaint_is_readable_with_its_timeline(client: TestClient) -> None:
     body = response.json()
     assert body["tracking_code"] == created["tracking_code"]
     assert [(e["seq"], e["type"], e["status"]) for e in body["timeline"]] == [
-        (1, "complaint.created", "received")
+        (1, "complaint.created", "received"),
+        (2, "complaint.status_changed", "triaged"),  # routed to the city's DLH at intake
+        (3, "complaint.inbox", None),  # no connected app: it waits in the OPD's inbox
     ]
 
 
@@ -57,7 +59,8 @@ def test_search_filters_by_category_region_and_status(client: TestClient) -> Non
 
     assert titles(category="jalan_jembatan") == ["Jalan berlubang besar"]
     assert titles(region="kota-bandar-lampung") == ["Tumpukan sampah di pinggir jalan"]
-    assert len(titles(status="received")) == 2
+    assert len(titles(status="triaged")) == 2  # both routed at intake
+    assert titles(status="received") == []
     assert titles(status="resolved") == []
 
 
