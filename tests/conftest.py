@@ -21,10 +21,10 @@ from hub.access import Principal, anonymous_only
 from hub.app import create_app
 from hub.db import make_engine
 from hub.delivery import relay
-from hub.routing.dispatch import Predictor
-from hub.routing.service import Triage
 from hub.migrate import upgrade
 from hub.models import all_metadata
+from hub.routing.dispatch import Predictor
+from hub.routing.service import Triage
 from hub.settings import Settings
 
 POSTGRES_ADMIN_URL = os.environ.get(

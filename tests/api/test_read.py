@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
+from hub.access import Principal
 from tests.api.helpers import submission
+from tests.conftest import ADMIN
 
 
-def test_a_complaint_is_readable_with_its_timeline(client: TestClient) -> None:
+def test_a_complaint_is_readable_with_its_timeline(
+    client: TestClient, login: Callable[[Principal | None], None]
+) -> None:
     created = client.post("/v1/complaints", json=submission()).json()
     response = client.get(f"/v1/complaints/{created['id']}")
     assert response.status_code == 200
@@ -19,8 +24,11 @@ def test_a_complaint_is_readable_with_its_timeline(client: TestClient) -> None:
     assert [(e["seq"], e["type"], e["status"]) for e in body["timeline"]] == [
         (1, "complaint.created", "received"),
         (2, "complaint.status_changed", "triaged"),  # routed to the city's DLH at intake
-        (3, "complaint.inbox", None),  # no connected app: it waits in the OPD's inbox
-    ]
+    ]  # the OPD-inbox entry (no connected app) is for staff, not for the public
+    login(ADMIN)
+    staff = client.get(f"/v1/complaints/{created['id']}").json()["timeline"]
+    assert [(e["seq"], e["type"]) for e in staff][2:] == [(3, "complaint.inbox")]
+    assert staff[2]["data"] == {"institution": "dlh-kota-bandar-lampung"}
 
 
 def test_anonymous_readers_never_see_personal_data(client: TestClient) -> None:
