@@ -75,6 +75,10 @@ def test_a_stolen_motorbike_is_redirected_to_the_police_with_a_message_for_the_c
     assert created["status"] == "redirected"
     assert created["category"] == "kriminal_keamanan"
     assert created["institution"] == "polresta-bandar-lampung"
+    public = client.get(f"/v1/complaints/{created['id']}").json()["timeline"]
+    assert (
+        "SPKT Kepolisian Resor Kota Bandar Lampung" in public[-1]["note"]
+    )  # the citizen reads where to go
     events = timeline(client, login, created["id"])
     assert [(e["type"], e["status"]) for e in events] == [
         ("complaint.created", "received"),
