@@ -76,7 +76,9 @@ def read_complaint(
         raise NotFound(f"No complaint {complaint_id}.")
     who = views.audience(principal, complaint)
     data = views.complaint_view(complaint, who)
-    data["timeline"] = [views.event_view(e, who) for e in complaint.events]
+    data["timeline"] = [
+        views.event_view(e, who) for e in complaint.events if views.shown_to(e, who)
+    ]
     if privacy.record_views(session, principal, [(complaint, data)], via=READ):
         session.commit()
     return data

@@ -138,6 +138,14 @@ def complaint_view(complaint: Complaint, who: Audience) -> dict[str, Any]:
     return data
 
 
+def shown_to(event: ComplaintEvent, who: Audience) -> bool:
+    """Citizens see the steps of the lifecycle and the notes written for them; operational
+    entries with neither (the OPD inbox, delivery bookkeeping) are for staff only."""
+    if who in (Audience.OPD, Audience.ADMIN):
+        return True
+    return event.status is not None or bool(event.note)
+
+
 def event_view(event: ComplaintEvent, who: Audience) -> dict[str, Any]:
     data: dict[str, Any] = {
         "seq": event.seq,

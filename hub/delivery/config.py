@@ -41,6 +41,12 @@ class DeliverySettings(BaseSettings):
         RetryPolicy(schedule=tuple(value))  # raises a clear error on a bad schedule
         return value
 
+    @field_validator("resolver", mode="before")
+    @classmethod
+    def _no_resolver(cls, value: object) -> object:
+        """HUB_DELIVERY_RESOLVER= (empty) turns the default off: workers then deliver nothing."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @property
     def lease_seconds(self) -> float:
         return self.call_timeout + self.lease_margin

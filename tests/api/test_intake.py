@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import re
+import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from hub.complaints.models import Complaint, ComplaintEvent
-from hub.delivery.models import OutboxMessage
+from hub.db import transaction
+from hub.delivery.models import MessageKind, OutboxMessage
+from hub.integrations import service as integrations
+from hub.simulators import DLHApp
+from hub.simulators.configs import dlh_config
 from tests.api.helpers import submission
 
 PROBLEM = "application/problem+json"
@@ -26,8 +33,10 @@ def test_a_valid_complaint_is_accepted_with_a_tracking_code(client: TestClient) 
     assert response.status_code == 201
     body = response.json()
     assert re.fullmatch(r"LPG-\d{4}-\d{6}", body["tracking_code"])
-    assert body["status"] == "received"
-    assert body["status_label"] == {"id": "Diterima", "en": "Received"}
+    # triaged and routed in the same transaction: rubbish in the city goes to its DLH
+    assert body["status"] == "triaged"
+    assert body["status_label"] == {"id": "Diverifikasi", "en": "Triaged"}
+    assert body["institution"] == "dlh-kota-bandar-lampung"
     assert response.headers["location"] == f"/v1/complaints/{body['id']}"
     assert body["contact"]["name"] == "Siti Aminah"  # the sender sees what it sent
 
@@ -40,17 +49,40 @@ def test_tracking_codes_count_up(client: TestClient) -> None:
     assert numbers == [numbers[0], numbers[0] + 1, numbers[0] + 2]
 
 
+@pytest.fixture
+def dlh() -> Iterator[DLHApp]:
+    with DLHApp() as sim:
+        yield sim
+
+
+def connect_dlh(app: FastAPI, dlh: DLHApp) -> None:
+    """An enabled connector instance serving the city's DLH (no worker runs in these tests)."""
+    spec = integrations.InstanceSpec(
+        id="dlh-kota-rest",
+        connector="rest_json",
+        institution="dlh-kota-bandar-lampung",
+        config=dlh_config(dlh),
+    )
+    with transaction(app.state.sessionmaker) as session:
+        integrations.register(session, app.state.vault, spec, actor="test").enabled = True
+
+
 def test_intake_writes_complaint_first_event_and_outbox_message_together(
-    app: FastAPI, client: TestClient
+    app: FastAPI, client: TestClient, dlh: DLHApp, enqueued_after_commit: list[uuid.UUID]
 ) -> None:
+    connect_dlh(app, dlh)
     complaint_id = client.post("/v1/complaints", json=submission()).json()["id"]
     with app.state.sessionmaker() as session:
-        events = session.scalars(sa.select(ComplaintEvent)).all()
+        events = session.scalars(sa.select(ComplaintEvent).order_by(ComplaintEvent.seq)).all()
         messages = session.scalars(sa.select(OutboxMessage)).all()
-    assert [(str(e.complaint_id), e.type, e.seq) for e in events] == [
-        (complaint_id, "complaint.created", 1)
+    assert [(str(e.complaint_id), e.type, e.status, e.seq) for e in events] == [
+        (complaint_id, "complaint.created", "received", 1),
+        (complaint_id, "complaint.status_changed", "triaged", 2),
     ]
-    assert [str(m.complaint_id) for m in messages] == [complaint_id]
+    assert [(str(m.complaint_id), m.kind, m.target) for m in messages] == [
+        (complaint_id, MessageKind.DELIVER_COMPLAINT, "dlh-kota-rest")
+    ]
+    assert enqueued_after_commit == [messages[0].id]  # handed to the queue after the commit
 
 
 def test_a_bad_body_is_a_422_problem_naming_each_bad_field(client: TestClient) -> None:
@@ -84,8 +116,9 @@ def test_unknown_category_and_region_are_refused_by_name(client: TestClient, app
 
 
 def test_the_same_idempotency_key_and_body_return_the_original_complaint(
-    client: TestClient, app: FastAPI
+    client: TestClient, app: FastAPI, dlh: DLHApp
 ) -> None:
+    connect_dlh(app, dlh)
     headers = {"Idempotency-Key": "superapp-7f3a"}
     first = client.post("/v1/complaints", json=submission(), headers=headers)
     again = client.post("/v1/complaints", json=submission(), headers=headers)
@@ -93,7 +126,7 @@ def test_the_same_idempotency_key_and_body_return_the_original_complaint(
     assert again.json()["id"] == first.json()["id"]
     assert again.headers["idempotent-replayed"] == "true"
     assert count(app, Complaint) == 1
-    assert count(app, OutboxMessage) == 1
+    assert count(app, OutboxMessage) == 1  # routed and delivered once, not once per retry
 
 
 def test_the_same_idempotency_key_with_another_body_is_refused(

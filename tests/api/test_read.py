@@ -3,22 +3,32 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
+from hub.access import Principal
 from tests.api.helpers import submission
+from tests.conftest import ADMIN
 
 
-def test_a_complaint_is_readable_with_its_timeline(client: TestClient) -> None:
+def test_a_complaint_is_readable_with_its_timeline(
+    client: TestClient, login: Callable[[Principal | None], None]
+) -> None:
     created = client.post("/v1/complaints", json=submission()).json()
     response = client.get(f"/v1/complaints/{created['id']}")
     assert response.status_code == 200
     body = response.json()
     assert body["tracking_code"] == created["tracking_code"]
     assert [(e["seq"], e["type"], e["status"]) for e in body["timeline"]] == [
-        (1, "complaint.created", "received")
-    ]
+        (1, "complaint.created", "received"),
+        (2, "complaint.status_changed", "triaged"),  # routed to the city's DLH at intake
+    ]  # the OPD-inbox entry (no connected app) is for staff, not for the public
+    login(ADMIN)
+    staff = client.get(f"/v1/complaints/{created['id']}").json()["timeline"]
+    assert [(e["seq"], e["type"]) for e in staff][2:] == [(3, "complaint.inbox")]
+    assert staff[2]["data"] == {"institution": "dlh-kota-bandar-lampung"}
 
 
 def test_anonymous_readers_never_see_personal_data(client: TestClient) -> None:
@@ -57,7 +67,8 @@ def test_search_filters_by_category_region_and_status(client: TestClient) -> Non
 
     assert titles(category="jalan_jembatan") == ["Jalan berlubang besar"]
     assert titles(region="kota-bandar-lampung") == ["Tumpukan sampah di pinggir jalan"]
-    assert len(titles(status="received")) == 2
+    assert len(titles(status="triaged")) == 2  # both routed at intake
+    assert titles(status="received") == []
     assert titles(status="resolved") == []
 
 

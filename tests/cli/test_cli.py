@@ -97,6 +97,7 @@ def test_hub_up_serves_accepts_a_complaint_and_runs_a_background_worker(tmp_path
         response = httpx.post(
             f"{base}/v1/complaints",
             json={"title": "Lampu jalan mati", "description": "Lampu PJU di Jl. Kartini mati."},
+            timeout=60,  # a fresh data dir: the first complaint trains the triage model
         )
         assert response.status_code == 201
         assert httpx.get(f"{base}/readyz").json()["checks"] == {"database": "ok", "broker": "ok"}
@@ -105,10 +106,12 @@ def test_hub_up_serves_accepts_a_complaint_and_runs_a_background_worker(tmp_path
         from hub.settings import Settings
 
         celery = make_celery(Settings(data_dir=tmp_path / "data"))
-        result = celery.send_task("hub.ping")
+        # A real delivery task: the worker must reach the hub's database to sweep the outbox.
+        result = celery.send_task("hub.delivery.sweep")
         log = tmp_path / "data" / "worker.log"
         deadline = time.monotonic() + 60
-        while f"{result.id}] succeeded" not in (log.read_text() if log.exists() else ""):
+        done = f"hub.delivery.sweep[{result.id}] succeeded"
+        while done not in (log.read_text() if log.exists() else ""):
             assert time.monotonic() < deadline, log.read_text() if log.exists() else "no log"
             time.sleep(0.2)
     finally:

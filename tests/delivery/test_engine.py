@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from hub.complaints.models import Complaint, ComplaintEvent
 from hub.db import utcnow
 from hub.delivery import engine, outbox, resolver
+from hub.delivery.config import DeliverySettings, get_delivery_settings
 from hub.delivery.engine import Step
 from hub.delivery.models import (
     DeliveryAttempt,
@@ -268,12 +270,31 @@ def test_an_unknown_target_is_dead_lettered_as_a_configuration_error(rt: Runtime
     assert "unknown connector instance" in (message(rt, mid).last_error or "")
 
 
-def test_a_worker_without_a_resolver_leaves_messages_pending(rt: Runtime) -> None:
+@pytest.fixture
+def no_resolver_configured(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """HUB_DELIVERY_RESOLVER set empty: the default (the integrations resolver) is turned off."""
+    monkeypatch.setenv("HUB_DELIVERY_RESOLVER", "")
+    get_delivery_settings.cache_clear()
+    resolver.set_resolver(None)
+    yield
+    get_delivery_settings.cache_clear()
+
+
+def test_a_worker_without_a_resolver_leaves_messages_pending(
+    rt: Runtime, no_resolver_configured: None
+) -> None:
     mid = stage_one(rt)
-    resolver.set_resolver(None)  # and HUB_DELIVERY_RESOLVER is unset
+    assert get_delivery_settings().resolver is None
     assert engine.process(rt, mid) == Step.SKIPPED
     m = message(rt, mid)
     assert m.state == MessageState.PENDING and m.attempts == 0
+
+
+def test_workers_resolve_connector_instances_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("HUB_DELIVERY_RESOLVER", raising=False)
+    assert DeliverySettings(_env_file=None).resolver == "hub.integrations.resolver:from_settings"
 
 
 def test_a_poison_message_that_kills_its_worker_every_time_ends_as_a_dead_letter(

@@ -175,8 +175,13 @@ def test_a_filed_report_is_an_open311_complaint_with_its_contact_kept_private(
             "phone": "+6285266677788",
             "email": "dewi.lestari@example.id",
         }
-        assert complaint.status == "received"
-        assert [e.type for e in complaint.events] == ["complaint.created"]
+        # routed in the intake transaction like any channel: a city road goes to the city
+        assert (complaint.status, complaint.institution) == ("triaged", "kota-metro")
+        assert [e.type for e in complaint.events] == [
+            "complaint.created",
+            "complaint.status_changed",
+            "complaint.inbox",
+        ]
     shown = client.get(f"{V2}/requests/{answer['service_request_id']}.json").text
     for personal in ("Dewi", "Lestari", "dewi.lestari@example.id", "85266677788"):
         assert personal not in shown
@@ -293,23 +298,18 @@ def test_at_most_the_limit_of_requests_is_returned(
 def test_a_redirected_report_is_closed_with_the_referral_in_status_notes(
     client: TestClient, app: FastAPI, api_key: str
 ) -> None:
-    code = file(client, api_key, service_code="kriminal_keamanan")["service_request_id"]
-    with transaction(app.state.sessionmaker) as session:
-        complaint = service.by_tracking_code(session, code)
-        assert complaint is not None
-        service.set_status(
-            session,
-            complaint,
-            Status.REDIRECTED,
-            note="Pencurian kendaraan adalah kewenangan kepolisian.",
-            redirect_to="polda-lampung",
-        )
+    code = file(
+        client,
+        api_key,
+        service_code="kriminal_keamanan",
+        description="Sepeda motor saya dicuri di parkiran pasar tadi malam.",
+    )["service_request_id"]
     shown = records(client.get(f"{V2}/requests/{code}.xml").content, "service_requests", "request")
-    assert shown[0]["status"] == "closed"
-    assert shown[0]["status_notes"] == (
-        "Pencurian kendaraan adalah kewenangan kepolisian. Dialihkan ke Kepolisian Daerah "
-        "Lampung (redirected to Kepolisian Daerah Lampung)"
-    )
+    assert shown[0]["status"] == "closed"  # redirected to the police by the routing rules
+    assert shown[0]["agency_responsible"] == "Kepolisian Daerah Lampung"
+    notes = shown[0]["status_notes"] or ""
+    assert notes.startswith("Laporan tindak pidana seperti pencurian")
+    assert "SPKT Kepolisian Daerah Lampung" in notes and "110" in notes
 
 
 def test_xml_stays_well_formed_whatever_citizens_type(

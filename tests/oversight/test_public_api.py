@@ -14,6 +14,13 @@ from schemas.models import Status
 from tests.oversight.helpers import move, report
 
 ATOM = "{http://www.w3.org/2005/Atom}"
+PROVINCIAL_ROAD = {
+    "category": "jalan_jembatan",
+    "title": "Jalan provinsi rusak",
+    "description": "Jalan provinsi ruas Gunung Sugih berlubang besar.",
+    "location": {"lat": -4.95, "lon": 105.21, "region": "kab-lampung-tengah"},
+}
+UNCLEAR = {"category": None, "title": "Tolong pak", "description": "Tolong dibantu ya pak."}
 
 
 def test_the_feed_lists_public_reports_newest_first_with_names(client: TestClient) -> None:
@@ -28,7 +35,8 @@ def test_the_feed_lists_public_reports_newest_first_with_names(client: TestClien
     item = page["items"][0]
     assert item["category_name"] == {"id": "Jalan dan Jembatan", "en": "Roads and bridges"}
     assert item["region_name"] == "Kota Bandar Lampung"
-    assert item["status_label"] == {"id": "Diterima", "en": "Received"}
+    assert item["status_label"] == {"id": "Diverifikasi", "en": "Triaged"}  # routed at intake
+    assert item["institution"] == "pu-kota-bandar-lampung"
     assert item["location"]["lat"] == -5.397
 
 
@@ -38,7 +46,7 @@ def test_the_feed_filters_by_category_opd_region_and_paginates(
     road = report(client, category="jalan_jembatan")
     metro = report(client, location={"region": "kota-metro"})
     rubbish = report(client)
-    move(app, rubbish["id"], (Status.TRIAGED, None), institution="dlh-kota-bandar-lampung")
+    move(app, rubbish["id"], (Status.DISPATCHED, None))
 
     def codes(query: str) -> list[str]:
         return [
@@ -48,7 +56,8 @@ def test_the_feed_filters_by_category_opd_region_and_paginates(
     assert codes("category=jalan_jembatan") == [road["tracking_code"]]
     assert codes("region=kota-metro") == [metro["tracking_code"]]
     assert codes("institution=dlh-kota-bandar-lampung") == [rubbish["tracking_code"]]
-    assert codes("status=triaged") == [rubbish["tracking_code"]]
+    assert codes("status=dispatched") == [rubbish["tracking_code"]]
+    assert codes("status=triaged") == [metro["tracking_code"], road["tracking_code"]]
 
     page = client.get("/v1/public/complaints?limit=2").json()
     rest = client.get(f"/v1/public/complaints?limit=2&cursor={page['next_cursor']}").json()
@@ -62,16 +71,11 @@ def test_the_feed_filters_by_category_opd_region_and_paginates(
 
 def test_one_public_report_has_its_public_timeline(client: TestClient, app: FastAPI) -> None:
     created = report(client)
-    move(
-        app,
-        created["id"],
-        (Status.TRIAGED, None),
-        (Status.DISPATCHED, None),
-        institution="dlh-kota-bandar-lampung",
-        note="Diteruskan ke DLH.",
-    )
+    move(app, created["id"], (Status.DISPATCHED, None), note="Diteruskan ke DLH.")
     data = client.get(f"/v1/public/complaints/{created['tracking_code']}").json()
+    # triaged by the hub at intake; the staff-only OPD-inbox entry is not shown
     assert [e["status"] for e in data["timeline"]] == ["received", "triaged", "dispatched"]
+    assert "complaint.inbox" not in {e["type"] for e in data["timeline"]}
     assert data["timeline"][-1]["note"] == "Diteruskan ke DLH."
     assert "actor" not in data["timeline"][-1] and "internal_note" not in data["timeline"][-1]
     assert data["institution_name"] == "Dinas Lingkungan Hidup Kota Bandar Lampung"
@@ -82,18 +86,17 @@ def test_one_public_report_has_its_public_timeline(client: TestClient, app: Fast
 
 def test_stats_per_opd_count_and_time_the_handling(client: TestClient, app: FastAPI) -> None:
     t0 = utcnow()
-    fast, slow, open_one = report(client), report(client), report(client)
+    fast, slow = report(client), report(client)  # both routed to the city's DLH at intake
     opd = "dlh-kota-bandar-lampung"
-    move(app, fast["id"], (Status.TRIAGED, t0 + timedelta(hours=1)),
-         (Status.DISPATCHED, t0 + timedelta(hours=2)),
+    move(app, fast["id"], (Status.DISPATCHED, t0 + timedelta(hours=2)),
          (Status.ACKNOWLEDGED, t0 + timedelta(hours=4)),
-         (Status.RESOLVED, t0 + timedelta(hours=10)), institution=opd)  # fmt: skip
-    move(app, slow["id"], (Status.TRIAGED, t0 + timedelta(hours=1)),
-         (Status.DISPATCHED, t0 + timedelta(hours=2)),
+         (Status.RESOLVED, t0 + timedelta(hours=10)))  # fmt: skip
+    move(app, slow["id"], (Status.DISPATCHED, t0 + timedelta(hours=2)),
          (Status.IN_PROGRESS, t0 + timedelta(hours=8)),
-         (Status.RESOLVED, t0 + timedelta(hours=30)), institution=opd)  # fmt: skip
-    move(app, open_one["id"], (Status.TRIAGED, None), institution="bmbk-prov")
-    report(client, privacy="confidential")  # counted (a number names no one), never listed
+         (Status.RESOLVED, t0 + timedelta(hours=30)))  # fmt: skip
+    report(client, **PROVINCIAL_ROAD)  # routed to Bina Marga, still open
+    # unclear, so it waits for a person (no institution); counted, never listed
+    report(client, privacy="confidential", **UNCLEAR)
 
     stats = client.get("/v1/public/stats").json()
     assert stats["overdue_tracked"] is False
@@ -109,8 +112,8 @@ def test_stats_per_opd_count_and_time_the_handling(client: TestClient, app: Fast
 
 
 def test_overdue_counts_come_from_a_pluggable_counter(client: TestClient, app: FastAPI) -> None:
-    created = report(client)
-    move(app, created["id"], (Status.TRIAGED, None), institution="bmbk-prov")
+    created = report(client, **PROVINCIAL_ROAD)
+    assert created["institution"] == "bmbk-prov"
 
     def counter(session: Session, institutions: object) -> dict[str | None, int]:
         return {"bmbk-prov": 3}
