@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -40,6 +41,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Load (or train, the first time) the triage model now, not in the first request.
+        threading.Thread(
+            target=app.state.triage.classifier, name="triage-warmup", daemon=True
+        ).start()
         yield
         await app.state.connector_pool.aclose()
         app.state.engine.dispose()  # close pooled connections instead of leaving them to GC

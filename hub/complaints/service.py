@@ -90,6 +90,7 @@ def submit(
                 complaint = _create(session, submission, reporter, idempotency_key)
                 if route is not None:
                     route(session, complaint)
+                _announce(session, complaint)
                 if idempotency_key:
                     session.add(
                         IdempotencyRecord(
@@ -157,6 +158,12 @@ def _create(
             data={"channel": submission.channel.value},
         )
     )
+    session.flush()
+    return complaint
+
+
+def _announce(session: Session, complaint: Complaint) -> None:
+    """`complaint.created` for subscribers, once triage has filled in category and OPD."""
     emit(
         session,
         "complaint.created",
@@ -165,12 +172,11 @@ def _create(
             "tracking_code": complaint.tracking_code,
             "status": complaint.status,
             "category": complaint.category,
+            "institution": complaint.institution,
             "channel": complaint.channel,
         },
         subject=complaint.tracking_code,
     )
-    session.flush()
-    return complaint
 
 
 def get(session: Session, complaint_id: uuid.UUID) -> Complaint | None:

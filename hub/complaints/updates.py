@@ -143,6 +143,7 @@ def _notify(
         "tracking_code": complaint.tracking_code,
         "status": complaint.status,
         "previous_status": previous,
+        "category": complaint.category,
         "institution": complaint.institution,
         "note": note,
         "occurred_at": at.isoformat(),
