@@ -164,11 +164,12 @@ def _institution(session: Session, target: str) -> str | None:
     return instance.institution if instance is not None else None
 
 
-def _audit(session: Session, action: str, target: str, now: datetime, **details: Any) -> None:
+def _audit(
+    session: Session, action: str, instance: str, now: datetime, actor: str, details: dict[str, Any]
+) -> None:
     from auth.audit import Actor, record
 
-    actor = str(details.pop("actor", None) or ACTOR)
-    record(session, Actor(actor), action, f"connector-instance:{target}", now, **details)
+    record(session, Actor(actor), action, f"connector-instance:{instance}", now, **details)
 
 
 def suspend(session: Session, row: TargetState, reason: str, now: datetime) -> int:
@@ -201,7 +202,8 @@ def suspend(session: Session, row: TargetState, reason: str, now: datetime) -> i
         "parked": len(waiting),
     }
     emit(session, "connector.suspended", data, subject=row.target)
-    _audit(session, "connector.suspended", row.target, now, **data)
+    details = {k: v for k, v in data.items() if k != "target"}  # the audit row names it
+    _audit(session, "connector.suspended", row.target, now, ACTOR, details)
     return len(waiting)
 
 
@@ -238,15 +240,8 @@ def resume(session: Session, target: str, now: datetime, *, actor: str) -> int:
         )
         session.info.setdefault(STAGED_KEY, []).extend(ids)
     if was is not None or ids:
-        _audit(
-            session,
-            "connector.resumed",
-            target,
-            now,
-            actor=actor,
-            replayed=len(ids),
-            suspended_at=was.isoformat() if was else None,
-        )
+        details = {"replayed": len(ids), "suspended_at": was.isoformat() if was else None}
+        _audit(session, "connector.resumed", target, now, actor, details)
     return len(ids)
 
 

@@ -129,8 +129,14 @@ def health(session: Session, instance_id: str) -> dict[str, Any]:
 def resume(session: Session, instance_id: str, *, actor: str) -> int:
     """After a passing check: lift a suspension and replay parked messages (after commit)."""
     from hub.delivery import suspension
+    from hub.ops.metrics import CONNECTOR_RESUMES, PARKED_REPLAYED
 
-    return suspension.resume(session, instance_id, utcnow(), actor=actor)
+    was_suspended = suspension.is_suspended(session, instance_id)
+    replayed = suspension.resume(session, instance_id, utcnow(), actor=actor)
+    if was_suspended:
+        CONNECTOR_RESUMES.inc()
+    PARKED_REPLAYED.inc(replayed)
+    return replayed
 
 
 def update_config(
