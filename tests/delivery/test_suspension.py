@@ -36,7 +36,11 @@ def stage(factory: sessionmaker[Session], target: str = "opd-a") -> uuid.UUID:
         c = add_complaint(session)
         session.flush()
         m = outbox.stage(
-            session, kind=MessageKind.DELIVER_COMPLAINT, payload={}, target=target, complaint_id=c.id
+            session,
+            kind=MessageKind.DELIVER_COMPLAINT,
+            payload={},
+            target=target,
+            complaint_id=c.id,
         )
     return m.id
 
