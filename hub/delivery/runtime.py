@@ -54,6 +54,11 @@ class Runtime:
             self._loop = asyncio.new_event_loop()
         return self._loop.run_until_complete(coro)
 
+    def close(self) -> None:
+        """Close this process's loop (after closing the clients that ran on it)."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.close()
+
 
 _runtime: Runtime | None = None
 
