@@ -53,6 +53,7 @@ def test_metrics_show_outbox_depth_per_target_dead_letters_in_flight_and_oldest_
     with transaction(app.state.sessionmaker) as session:
         session.add(TargetState(target="bm-soap", suspended_at=now, breaker_state="open"))
 
+    client.get("/healthz")
     got = samples(client)
 
     assert got[("hub_outbox_metrics_up", ())] == 1
