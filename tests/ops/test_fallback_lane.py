@@ -29,6 +29,7 @@ from hub.integrations.resolver import InstanceResolver
 from hub.settings import Settings, get_settings
 from hub.simulators import DLHApp
 from hub.simulators.configs import dlh_config
+from tests.api.helpers import submission
 from tests.conftest import ADMIN, opd_developer
 
 Login = Callable[[Principal | None], None]
@@ -202,3 +203,27 @@ def test_the_cli_lists_the_suspension_and_enable_resumes(
         assert "SUSPENDED" not in listed.output and "enabled" in listed.output
     finally:
         get_settings.cache_clear()
+
+
+def test_a_new_complaint_for_a_suspended_instance_goes_straight_to_the_inbox(
+    app: FastAPI, client: TestClient, login: Login, dlh: DLHApp
+) -> None:
+    login(ADMIN)
+    register(client, dlh, institution="dlh-kota-bandar-lampung")  # where the rules send it
+    suspend(app)
+    login(None)
+
+    response = client.post("/v1/complaints", json=submission())
+    assert response.status_code == 201, response.text
+    complaint_id = uuid.UUID(response.json()["id"])
+
+    with app.state.sessionmaker() as session:
+        (m,) = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.complaint_id == complaint_id)
+        )
+        assert m.target == "dlh-rest" and m.state == MessageState.PARKED  # kept for the replay
+        types = session.scalars(
+            select(ComplaintEvent.type).where(ComplaintEvent.complaint_id == complaint_id)
+        ).all()
+    assert "complaint.inbox" in types
+    assert dlh.records_for_key(str(m.id)) == 0
