@@ -268,9 +268,12 @@ def test_an_unknown_target_is_dead_lettered_as_a_configuration_error(rt: Runtime
     assert "unknown connector instance" in (message(rt, mid).last_error or "")
 
 
-def test_a_worker_without_a_resolver_leaves_messages_pending(rt: Runtime) -> None:
+def test_a_worker_without_a_resolver_leaves_messages_pending(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
     mid = stage_one(rt)
-    resolver.set_resolver(None)  # and HUB_DELIVERY_RESOLVER is unset
+    resolver.set_resolver(None)  # and HUB_DELIVERY_RESOLVER is unset:
+    monkeypatch.setattr("hub.delivery.config.get_delivery_settings", lambda: rt.settings)
     assert engine.process(rt, mid) == Step.SKIPPED
     m = message(rt, mid)
     assert m.state == MessageState.PENDING and m.attempts == 0
