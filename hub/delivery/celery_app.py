@@ -61,6 +61,16 @@ def make_celery(settings: Settings, delivery: DeliverySettings | None = None) ->
                 "schedule": d.sweep_interval,
                 "options": {"expires": max(d.sweep_interval * 2, 1.0)},
             },
+            "prune-delivered": {
+                "task": "hub.delivery.prune_delivered",
+                "schedule": d.housekeeping_interval,
+                "options": {"expires": d.housekeeping_interval},
+            },
+            "purge-expired-auth": {
+                "task": "hub.ops.purge_expired",
+                "schedule": d.housekeeping_interval,
+                "options": {"expires": d.housekeeping_interval},
+            },
             "status-poll": {
                 "task": "hub.delivery.poll_all",
                 "schedule": d.poll_interval,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 
 from pydantic import Field, field_validator
@@ -9,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.delivery.breaker import BreakerConfig
 from hub.delivery.policy import SVIX_SCHEDULE, RetryPolicy
+from hub.delivery.suspension import SuspensionConfig
 
 
 class DeliverySettings(BaseSettings):
@@ -29,6 +31,22 @@ class DeliverySettings(BaseSettings):
     breaker_cooldown: float = Field(30.0, gt=0)
     breaker_max_cooldown: float = Field(600.0, gt=0)
     response_max_chars: int = Field(2000, ge=100, description="Attempt log keeps this much")
+    rate_burst: int = Field(
+        1, ge=1, description="Calls an OPD's per-minute limit lets through back to back"
+    )
+    suspend_after_hours: float | None = Field(
+        72.0, gt=0, description="Suspend a target whose every call failed this long (None: never)"
+    )
+    suspend_after_dead: int | None = Field(
+        20, ge=1, description="Suspend a target after this many dead letters in a row"
+    )
+    retention_days: float = Field(
+        30.0, gt=0, description="Delivered messages and their attempts are pruned after this"
+    )
+    housekeeping_interval: float = Field(3600.0, gt=0, description="Beat: prune and purge")
+    auth_retention_days: float = Field(
+        7.0, ge=0, description="Expired SSO codes and tokens are kept this long, then purged"
+    )
     resolver: str | None = Field(
         "hub.integrations.resolver:from_settings",
         description="'module:callable' returning the ConnectorResolver in worker processes",
@@ -53,6 +71,13 @@ class DeliverySettings(BaseSettings):
 
     def policy(self) -> RetryPolicy:
         return RetryPolicy(schedule=tuple(self.retry_schedule))
+
+    def suspension(self) -> SuspensionConfig:
+        hours = self.suspend_after_hours
+        return SuspensionConfig(
+            after_failing=timedelta(hours=hours) if hours is not None else None,
+            after_dead=self.suspend_after_dead,
+        )
 
     def breaker(self) -> BreakerConfig:
         return BreakerConfig(

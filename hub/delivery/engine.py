@@ -35,7 +35,7 @@ from hub.complaints.lifecycle import IllegalTransition
 from hub.complaints.models import Complaint as ComplaintRow
 from hub.complaints.updates import append_event, change_status, find_complaint
 from hub.db import utcnow
-from hub.delivery import breaker
+from hub.delivery import breaker, ratelimit, suspension
 from hub.delivery.models import (
     AttemptOutcome,
     DeliveryAttempt,
@@ -65,6 +65,8 @@ class Step(StrEnum):
     SKIPPED = "skipped"  # not pending, not due, leased by another worker, or unknown
     DEFERRED = "deferred"  # breaker open: rescheduled to when the target may be probed
     BUSY = "busy"  # the target's in-flight cap is reached: offer it again in a moment
+    THROTTLED = "throttled"  # the OPD's rate limit: booked a later call slot (next_attempt_at)
+    PARKED = "parked"  # the target is suspended: the complaint went to the OPD's inbox
     DELIVERED = "delivered"
     RETRY = "retry"
     DEAD = "dead"
@@ -174,7 +176,7 @@ def _resolver_ready() -> bool:
 def lease(rt: Runtime, message_id: uuid.UUID) -> tuple[Step, Lease | None]:
     cfg = rt.settings
     with rt.factory() as session, session.begin():
-        now = utcnow()
+        now = rt.clock()
         msg = session.get(OutboxMessage, message_id)
         if (
             msg is None
@@ -196,6 +198,9 @@ def lease(rt: Runtime, message_id: uuid.UUID) -> tuple[Step, Lease | None]:
             return Step.SKIPPED, None
         target = msg.target
         row = lock_target(session, target)
+        if row.suspended_at is not None and suspension.applies_to(target):
+            parked = suspension.park_pending(session, message_id, now, row.suspended_reason or "")
+            return (Step.PARKED if parked else Step.SKIPPED), None
         admission = breaker.admit(_breaker_state(row), now, cfg.breaker())
         if not admission.allowed:
             _defer(session, message_id, admission.retry_at)
@@ -215,6 +220,17 @@ def lease(rt: Runtime, message_id: uuid.UUID) -> tuple[Step, Lease | None]:
                 update(OutboxMessage).where(OutboxMessage.id == message_id).values(enqueued_at=now)
             )
             return Step.BUSY, None
+        paid = msg.rate_slot is not None and msg.rate_slot <= now
+        if not paid:
+            verdict = ratelimit.take(row.rate_per_minute, row.rate_tat, now, cfg.rate_burst)
+            row.rate_tat = verdict.tat
+            if not verdict.allowed:
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == message_id)
+                    .values(next_attempt_at=verdict.slot, rate_slot=verdict.slot, enqueued_at=None)
+                )
+                return Step.THROTTLED, None
         token = uuid.uuid4()
         taken = session.execute(
             update(OutboxMessage)
@@ -227,6 +243,7 @@ def lease(rt: Runtime, message_id: uuid.UUID) -> tuple[Step, Lease | None]:
                 leased_until=now + timedelta(seconds=cfg.lease_seconds),
                 lease_token=token,
                 attempts=OutboxMessage.attempts + 1,
+                rate_slot=None,
             )
             .returning(OutboxMessage.attempts)
         ).first()
@@ -342,7 +359,7 @@ async def _call_webhook(rt: Runtime, lease_: Lease) -> tuple[DeliveryResult, lis
 
 
 def call(rt: Runtime, lease_: Lease) -> CallResult:
-    started, t0 = utcnow(), time.monotonic()
+    started, t0 = rt.clock(), time.monotonic()
     call_ = _call_webhook if lease_.kind == MessageKind.WEBHOOK else _call_connector
 
     def done(outcome: AttemptOutcome, **kw: Any) -> CallResult:
@@ -414,7 +431,7 @@ def finish(rt: Runtime, lease_: Lease, res: CallResult) -> Step:
     if res.result is not None:
         status_code, response = res.result.status_code, res.result.response
     with rt.factory() as session, session.begin():
-        now = utcnow()
+        now = rt.clock()
         row = lock_target(session, lease_.target)
         state = _breaker_state(row)
         if res.answered:
@@ -445,25 +462,73 @@ def finish(rt: Runtime, lease_: Lease, res: CallResult) -> Step:
             log.warning("attempt %s of %s finished after its lease", lease_.number, msg.id)
             return Step.LEASE_LOST
         msg.leased_until, msg.lease_token = None, None
-        if res.outcome == AttemptOutcome.DELIVERED and res.result is not None:
-            msg.state, msg.delivered_at = MessageState.DELIVERED, now
-            msg.external_ref, msg.last_error = res.result.external_ref, None
-            _on_delivered(session, msg, res.result.external_ref)
-            return Step.DELIVERED
-        reason = f"{type(err).__name__}: {err}"
-        msg.last_error = _truncate(reason, 2000)
-        if res.outcome == AttemptOutcome.PERMANENT:
-            decision = rt.settings.policy().after_permanent(reason)
-            _maybe_disable_subscription(session, msg, err)
-        else:
-            decision = cfg.policy().after_transient(msg.attempts, now, res.retry_after)
-        if decision.dead:
-            msg.state, msg.dead_at = MessageState.DEAD, now
-            _on_dead(session, msg, reason)
-            return Step.DEAD
-        msg.next_attempt_at, msg.enqueued_at = decision.retry_at, None  # type: ignore[assignment]
-        attempt.retry_at = decision.retry_at
-        return Step.RETRY
+        step = _settle(rt, session, msg, attempt, res, now)
+        if suspension.applies_to(lease_.target):
+            step = _watch_health(rt, session, row, msg, res, step, now)
+        return step
+
+
+def _watch_health(
+    rt: Runtime,
+    session: Session,
+    row: TargetState,
+    msg: OutboxMessage,
+    res: CallResult,
+    step: Step,
+    now: datetime,
+) -> Step:
+    """Count the failure streak; suspend the target when it says the app is gone for good."""
+    suspension.record_outcome(
+        row,
+        delivered=step == Step.DELIVERED,
+        answered=res.answered,
+        dead=step == Step.DEAD,
+        now=now,
+    )
+    if row.suspended_at is None:
+        reason = suspension.should_suspend(
+            row.failing_since, row.dead_streak, now, rt.settings.suspension()
+        )
+        if reason is not None:
+            session.flush()  # this message is no longer leased: suspend() parks it too
+            suspension.suspend(session, row, reason, now)
+    elif step == Step.RETRY and msg.state == MessageState.PENDING:
+        suspension.park(session, msg, row.suspended_reason or "")
+    if msg.state == MessageState.PARKED:
+        return Step.PARKED
+    return step
+
+
+def _settle(
+    rt: Runtime,
+    session: Session,
+    msg: OutboxMessage,
+    attempt: DeliveryAttempt,
+    res: CallResult,
+    now: datetime,
+) -> Step:
+    """Delivered, retry later, or dead-letter: the message's state after its attempt."""
+    cfg = rt.settings
+    err = res.error
+    if res.outcome == AttemptOutcome.DELIVERED and res.result is not None:
+        msg.state, msg.delivered_at = MessageState.DELIVERED, now
+        msg.external_ref, msg.last_error = res.result.external_ref, None
+        _on_delivered(session, msg, res.result.external_ref)
+        return Step.DELIVERED
+    reason = f"{type(err).__name__}: {err}"
+    msg.last_error = _truncate(reason, 2000)
+    if res.outcome == AttemptOutcome.PERMANENT:
+        decision = rt.settings.policy().after_permanent(reason)
+        _maybe_disable_subscription(session, msg, err)
+    else:
+        decision = cfg.policy().after_transient(msg.attempts, now, res.retry_after)
+    if decision.dead:
+        msg.state, msg.dead_at = MessageState.DEAD, now
+        _on_dead(session, msg, reason)
+        return Step.DEAD
+    msg.next_attempt_at, msg.enqueued_at = decision.retry_at, None  # type: ignore[assignment]
+    attempt.retry_at = decision.retry_at
+    return Step.RETRY
 
 
 def _maybe_disable_subscription(session: Session, msg: OutboxMessage, err: object) -> None:
@@ -474,6 +539,25 @@ def _maybe_disable_subscription(session: Session, msg: OutboxMessage, err: objec
         sub_id = subscription_id_of(msg.target)
         if sub_id is not None:
             disable_subscription(session, sub_id, "the endpoint answered 410 Gone")
+
+
+def seconds_until_due(rt: Runtime, message_id: uuid.UUID) -> float | None:
+    """How long until a pending message is due (None: it is not pending)."""
+    with rt.factory() as session:
+        msg = session.get(OutboxMessage, message_id)
+        if msg is None or msg.state != MessageState.PENDING:
+            return None
+        return (msg.next_attempt_at - rt.clock()).total_seconds()
+
+
+def mark_enqueued(rt: Runtime, message_id: uuid.UUID) -> None:
+    """A task for it is on the broker: the sweep leaves it alone for its grace period."""
+    with rt.factory() as session, session.begin():
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.state == MessageState.PENDING)
+            .values(enqueued_at=rt.clock())
+        )
 
 
 def process(rt: Runtime, message_id: uuid.UUID) -> Step:

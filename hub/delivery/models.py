@@ -23,6 +23,9 @@ class MessageState(StrEnum):
     DELIVERED = "delivered"
     DEAD = "dead"  # in the dead-letter list
     DISCARDED = "discarded"  # dead letter an admin gave up on, with a reason
+    # Its target is suspended: the complaint waits in the OPD's inbox in the hub; the message is
+    # kept and replayed when an admin re-enables the target after a passing check.
+    PARKED = "parked"
 
 
 class AttemptOutcome(StrEnum):
@@ -60,6 +63,9 @@ class OutboxMessage(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     dead_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     discard_reason: Mapped[str | None] = mapped_column(Text)
+    # A call slot booked under the target's rate limit (the message waits for it; when it comes
+    # back at that time it goes without asking the bucket again: it already paid).
+    rate_slot: Mapped[datetime | None] = mapped_column(UTCDateTime)
     replays: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -118,6 +124,16 @@ class TargetState(Base):
     # Concurrent calls the OPD lets us make (its rate limit); None: the engine's default.
     max_in_flight: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Per-OPD rate limit (GCRA): calls per minute (None: unlimited) and the theoretical arrival
+    # time of the next call; a call may start when rate_tat - now <= the burst tolerance.
+    rate_per_minute: Mapped[int | None] = mapped_column(Integer)
+    rate_tat: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Suspension (the human fallback lane): since when every call failed, how many messages were
+    # dead-lettered in a row, and when (and why) the engine stopped calling the app altogether.
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dead_streak: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspended_reason: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

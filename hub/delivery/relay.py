@@ -46,14 +46,21 @@ def _default_sender() -> Sender:
 
 def flush(ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
     """Enqueue `ids` now (only after the staging transaction committed); returns the failures."""
+    from hub.ops.metrics import OUTBOX_ENQUEUED
+
     send = _default_sender()
     failed: list[uuid.UUID] = []
+    sent = 0
     for message_id in ids:
         try:
             send(message_id)
+            sent += 1
         except Exception as exc:  # the broker is down: the sweep will send it later
             log.warning("enqueue of %s failed, left to the sweep: %s", message_id, exc)
             failed.append(message_id)
+    OUTBOX_ENQUEUED.labels("ok").inc(sent)
+    if failed:
+        OUTBOX_ENQUEUED.labels("failed").inc(len(failed))
     return failed
 
 

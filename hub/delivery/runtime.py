@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 from cryptography.fernet import Fernet
@@ -18,7 +19,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.db import make_engine, make_sessionmaker
+from hub.db import make_engine, make_sessionmaker, utcnow
 from hub.delivery.config import DeliverySettings, get_delivery_settings
 
 __all__ = ["Runtime", "configure", "fernet_from_secret", "get_runtime"]
@@ -44,12 +45,19 @@ class Runtime:
     public_url: str = "http://127.0.0.1:8000"
     pid: int = field(default_factory=os.getpid)
     _loop: asyncio.AbstractEventLoop | None = None
+    # The engine's notion of "now" (tests inject a clock instead of sleeping).
+    clock: Callable[[], datetime] = utcnow
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run a coroutine on this process's long-lived loop (connector clients stay pooled)."""
         if self._loop is None or self._loop.is_closed():
             self._loop = asyncio.new_event_loop()
         return self._loop.run_until_complete(coro)
+
+    def close(self) -> None:
+        """Close this process's loop (after closing the clients that ran on it)."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.close()
 
 
 _runtime: Runtime | None = None
@@ -69,7 +77,11 @@ def get_runtime() -> Runtime:
     if _runtime is not None:  # forked: same config, fresh connections and loop
         _runtime.factory.kw["bind"].dispose(close=False)
         _runtime = Runtime(
-            _runtime.factory, _runtime.settings, _runtime.fernet, _runtime.public_url
+            _runtime.factory,
+            _runtime.settings,
+            _runtime.fernet,
+            _runtime.public_url,
+            clock=_runtime.clock,
         )
         return _runtime
     from hub.settings import get_settings

@@ -24,6 +24,7 @@ __all__ = [
     "replay",
     "replay_dead",
     "set_max_in_flight",
+    "set_rate_limit",
     "show",
     "targets",
 ]
@@ -188,6 +189,17 @@ def set_max_in_flight(session: Session, target: str, limit: int | None) -> None:
     lock_target(session, target).max_in_flight = limit
 
 
+def set_rate_limit(session: Session, target: str, per_minute: int | None) -> None:
+    """The calls per minute an OPD app allows (None: unlimited); the engine enforces it."""
+    from hub.delivery.engine import lock_target
+
+    if per_minute is not None and per_minute < 1:
+        raise ValueError("rate_limit_per_minute is at least 1 (or unset for no limit)")
+    row = lock_target(session, target)
+    if row.rate_per_minute != per_minute:
+        row.rate_per_minute, row.rate_tat = per_minute, None
+
+
 def targets(session: Session) -> list[dict[str, Any]]:
     """Breaker state per target, for the console."""
     return [
@@ -197,6 +209,9 @@ def targets(session: Session) -> list[dict[str, Any]]:
             "failures": t.failures,
             "open_until": _iso(t.open_until),
             "max_in_flight": t.max_in_flight,
+            "rate_per_minute": t.rate_per_minute,
+            "suspended_at": _iso(t.suspended_at),
+            "suspended_reason": t.suspended_reason,
             "last_error": t.last_error,
         }
         for t in session.scalars(select(TargetState).order_by(TargetState.target))

@@ -73,7 +73,12 @@ async def _check(request: Request, instance: ConnectorInstance, *, enable: bool)
             return row
 
     row = await run_in_threadpool(save)
-    return service.view(row)
+    return await run_in_threadpool(_view, request, row)
+
+
+def _view(request: Request, instance: ConnectorInstance) -> dict[str, Any]:
+    with request.app.state.sessionmaker() as session:
+        return service.view(instance, service.health(session, instance.id))
 
 
 @router.get("/connectors", summary="Installed connector types (and broken plugins)")
@@ -136,7 +141,7 @@ def list_instances(
         return []
     with request.app.state.sessionmaker() as session:
         rows = service.list_instances(session, institution=institution)
-    return [service.view(row) for row in rows]
+        return [service.view(row, service.health(session, row.id)) for row in rows]
 
 
 @router.get(INSTANCE, summary="One connector instance (secrets masked)")
@@ -145,7 +150,7 @@ def read_instance(
     request: Request,
     principal: Principal = Depends(require("GET", FULL)),
 ) -> dict[str, Any]:
-    return service.view(_load(request, instance_id, principal))
+    return _view(request, _load(request, instance_id, principal))
 
 
 @router.patch(INSTANCE, summary="Change config or coverage; the instance must be checked again")
@@ -174,9 +179,9 @@ def update_instance(
         if body.regions is not None:
             instance.regions = body.regions
         if body.rate_limit_per_minute is not None:
-            instance.rate_limit_per_minute = body.rate_limit_per_minute
+            service.set_rate_limit(session, instance.id, body.rate_limit_per_minute)
         session.flush()
-        return service.view(instance)
+        return service.view(instance, service.health(session, instance.id))
 
 
 @router.post(INSTANCE + "/check", summary="Can the hub reach the app with this config?")
@@ -189,7 +194,11 @@ async def check_instance(
     return await _check(request, instance, enable=False)
 
 
-@router.post(INSTANCE + "/enable", summary="Check, then enable on success")
+@router.post(
+    INSTANCE + "/enable",
+    summary="Check, then enable on success; a suspended instance resumes and its parked "
+    "messages are replayed",
+)
 async def enable_instance(
     instance_id: str,
     request: Request,
@@ -197,11 +206,21 @@ async def enable_instance(
 ) -> dict[str, Any]:
     instance = await run_in_threadpool(_load, request, instance_id, principal)
     view = await _check(request, instance, enable=True)
-    if not view["enabled"]:
+    if not view["enabled"] or not view["last_check"]["ok"]:
         raise Unprocessable(
             f"The check failed, so the instance stays disabled: {view['last_check']['detail']}"
         )
-    return view
+
+    def resume() -> dict[str, Any]:
+        with transaction(request.app.state.sessionmaker) as session:
+            replayed = service.resume(session, instance_id, actor=principal.subject or "api")
+            row = service.get(session, instance_id)
+            session.flush()
+            doc = service.view(row, service.health(session, instance_id))
+        doc["replayed"] = replayed
+        return doc
+
+    return await run_in_threadpool(resume)
 
 
 @router.post(INSTANCE + "/disable", summary="Stop using this instance")
@@ -215,7 +234,7 @@ def disable_instance(
         instance = service.get(session, instance_id)
         instance.enabled = False
         session.flush()
-        return service.view(instance)
+        return service.view(instance, service.health(session, instance_id))
 
 
 @router.post(

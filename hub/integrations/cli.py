@@ -68,6 +68,9 @@ def list_instances(opd: Annotated[str | None, typer.Option(help="Only this OPD")
     with _db() as (factory, _), factory() as session:
         for row in service.list_instances(session, institution=opd):
             state = "enabled" if row.enabled else "disabled"
+            health = service.health(session, row.id)
+            if health["suspended"]:
+                state = f"SUSPENDED since {health['suspended_at']} ({health['parked']} parked)"
             typer.echo(f"{row.id:<24} {row.connector:<12} {row.institution:<24} {state}")
 
 
@@ -152,9 +155,15 @@ def enable_cmd(instance_id: str) -> None:
         view = asyncio.run(_check(instance_id, enable=True))
     except Problem as exc:
         raise _problem(exc) from exc
-    if not view["enabled"]:
+    if not view["enabled"] or not view["last_check"]["ok"]:
         raise _fail(f"check failed, instance stays disabled: {view['last_check']['detail']}")
-    typer.echo(f"{instance_id} enabled")
+    from hub.delivery import relay
+
+    relay.install()  # replayed messages go to the broker after commit (else the sweep sends them)
+    with _db() as (factory, _), transaction(factory) as session:
+        replayed = service.resume(session, instance_id, actor=f"cli:{getpass.getuser()}")
+    extra = f"; {replayed} parked messages replayed" if replayed else ""
+    typer.echo(f"{instance_id} enabled{extra}")
 
 
 @app.command("disable")

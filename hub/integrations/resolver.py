@@ -61,6 +61,13 @@ class InstanceResolver:
             self._live[target] = (instance.updated_at, connector)
             return connector
 
+    async def aclose(self) -> None:
+        """Close the cached connectors' HTTP clients (on the loop that used them)."""
+        with self._lock:
+            live, self._live = list(self._live.values()), {}
+        for _, connector in live:
+            await connector.aclose()
+
     def poll_targets(self) -> Iterable[str]:
         with self._factory() as session:
             rows = session.scalars(

@@ -105,7 +105,38 @@ def register(
     )
     session.add(instance)
     session.flush()
+    if spec.rate_limit_per_minute is not None:
+        set_rate_limit(session, spec.id, spec.rate_limit_per_minute)
     return instance
+
+
+def set_rate_limit(session: Session, instance: str, per_minute: int | None) -> None:
+    """Store the OPD's limit and hand it to the delivery engine, which enforces it."""
+    from hub.delivery.service import set_rate_limit as engine_limit
+
+    row = get(session, instance)
+    row.rate_limit_per_minute = per_minute
+    engine_limit(session, instance, per_minute)
+
+
+def health(session: Session, instance_id: str) -> dict[str, Any]:
+    """The delivery engine's verdict on the instance: suspension and parked messages."""
+    from hub.delivery import suspension
+
+    return suspension.view(session, instance_id)
+
+
+def resume(session: Session, instance_id: str, *, actor: str) -> int:
+    """After a passing check: lift a suspension and replay parked messages (after commit)."""
+    from hub.delivery import suspension
+    from hub.ops.metrics import CONNECTOR_RESUMES, PARKED_REPLAYED
+
+    was_suspended = suspension.is_suspended(session, instance_id)
+    replayed = suspension.resume(session, instance_id, utcnow(), actor=actor)
+    if was_suspended:
+        CONNECTOR_RESUMES.inc()
+    PARKED_REPLAYED.inc(replayed)
+    return replayed
 
 
 def update_config(
@@ -164,9 +195,9 @@ def record_check(instance: ConnectorInstance, result: CheckResult, *, enable: bo
         instance.enabled = True
 
 
-def view(instance: ConnectorInstance) -> dict[str, Any]:
+def view(instance: ConnectorInstance, health: dict[str, Any] | None = None) -> dict[str, Any]:
     """What the API and CLI show: never a secret."""
-    return {
+    doc = {
         "id": instance.id,
         "connector": instance.connector,
         "institution": instance.institution,
@@ -184,6 +215,9 @@ def view(instance: ConnectorInstance) -> dict[str, Any]:
         },
         "created_at": instance.created_at.isoformat(),
     }
+    if health is not None:
+        doc["delivery"] = health
+    return doc
 
 
 _PROBLEMS: dict[int, type[Problem]] = {

@@ -48,6 +48,7 @@ EVENT_TYPES = frozenset(
         "complaint.note_added",
         "complaint.delivered",
         "delivery.dead_lettered",
+        "connector.suspended",
     }
 )
 

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from hub.access import Principal, require
+from hub.ops.delivery_metrics import delivery_registry
 from hub.ops.metrics import REGISTRY
 
 router = APIRouter(tags=["operations"])
@@ -76,5 +77,9 @@ async def readyz(
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-def metrics(_: Principal = Depends(require("GET", "/metrics"))) -> Response:
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+def metrics(request: Request, _: Principal = Depends(require("GET", "/metrics"))) -> Response:
+    """This process's counters, plus outbox gauges read from the database (worker processes
+    keep no counters of their own that a scrape could reach)."""
+    body = generate_latest(REGISTRY)
+    body += generate_latest(delivery_registry(request.app.state.sessionmaker))
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

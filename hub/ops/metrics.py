@@ -24,6 +24,23 @@ COMPLAINTS = Counter(
     "hub_complaints_received_total", "Complaints accepted", ["channel"], registry=REGISTRY
 )
 
+OUTBOX_ENQUEUED = Counter(
+    "hub_outbox_enqueued_total",
+    "Outbox messages this process put on the broker (failed: left to the beat sweep)",
+    ["result"],
+    registry=REGISTRY,
+)
+CONNECTOR_RESUMES = Counter(
+    "hub_connector_resumes_total",
+    "Suspended connector instances re-enabled by an admin",
+    registry=REGISTRY,
+)
+PARKED_REPLAYED = Counter(
+    "hub_parked_messages_replayed_total",
+    "Parked messages replayed when their connector instance was re-enabled",
+    registry=REGISTRY,
+)
+
 
 def _route(request: Request) -> str:
     """The route template, so metrics have bounded cardinality (no ids in labels)."""

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from hub.complaints import service as complaints
 from hub.complaints.models import Complaint
-from hub.delivery import outbox
+from hub.delivery import outbox, suspension
 from hub.delivery.models import MessageKind
 from hub.integrations.models import ConnectorInstance
 from hub.routing.dispatch import Assessment, Predictor, assess
@@ -146,11 +146,14 @@ def route(session: Session, complaint: Complaint, triage: Triage) -> Routed:
             internal_note="No connected app: the report waits in the OPD's inbox in the hub.",
         )
         return Routed(assessment, None)
-    outbox.stage(
+    message = outbox.stage(
         session,
         kind=MessageKind.DELIVER_COMPLAINT,
         target=instance.id,
         complaint_id=complaint.id,
         payload={"complaint_id": str(complaint.id)},
     )
+    if suspension.is_suspended(session, instance.id):  # the app is down: the inbox, at once
+        session.flush()
+        suspension.park(session, message, "connector instance suspended")
     return Routed(assessment, instance.id)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -14,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import hub.complaints.models
 import hub.delivery.models
 import hub.notifications.models  # noqa: F401  (tables on the metadata)
-from hub.db import Base, make_engine, make_sessionmaker
+from hub.db import Base, make_engine, make_sessionmaker, utcnow
 from hub.delivery import relay, resolver
 from hub.delivery.runtime import Runtime, configure
 
@@ -73,3 +75,58 @@ def rt(
         for c in fake_resolver.cache.values():
             runtime.run(c.aclose())
         runtime._loop.close()
+
+
+class Clock:
+    """The engine's clock in tests: moves only when told (no sleeping).  It starts a minute
+    ahead of the wall clock, so what the test stages (stamped with the wall clock) is due."""
+
+    def __init__(self) -> None:
+        self.now = utcnow() + timedelta(minutes=1)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def db_factory(database_url: str) -> Iterator[sessionmaker[Session]]:
+    """The migrated hub schema (SQLite and PostgreSQL: `database_url` runs each test twice)."""
+    engine = make_engine(database_url)
+    yield make_sessionmaker(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def make_rt(
+    db_factory: sessionmaker[Session], fake_resolver: FakeResolver, enqueued: list[uuid.UUID]
+) -> Iterator[Callable[..., Runtime]]:
+    """Runtimes on the shared database (one per simulated worker process), with a clock."""
+    made: list[Runtime] = []
+
+    def build(clock: Clock, **settings: Any) -> Runtime:
+        runtime = Runtime(
+            factory=db_factory,
+            settings=fast_settings(**settings),
+            fernet=Fernet(Fernet.generate_key()),
+            clock=clock,
+        )
+        made.append(runtime)
+        return runtime
+
+    yield build
+    configure(None)
+    for runtime in made:
+        if runtime._loop is not None:
+            for c in fake_resolver.cache.values():
+                runtime.run(c.aclose())
+            runtime._loop.close()
+    fake_resolver.cache.clear()

@@ -37,7 +37,7 @@ from schemas.models import Status, StatusUpdate
 pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.postgres]
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_DB = "hub_test_delivery"
+PG_DB = f"hub_test_delivery_{os.getpid()}"  # parallel runs (worktrees, CI) must not share it
 PG_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_DB}"
 CI = os.environ.get("CI") == "true"
 

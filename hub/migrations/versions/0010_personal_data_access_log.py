@@ -1,7 +1,7 @@
 """personal data access log
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0009
 Create Date: 2026-11-29 23:24:47.240442
 """
 
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 import hub.db
 
 revision: str = "0010"
-down_revision: str | None = "0006"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
