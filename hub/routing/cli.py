@@ -132,7 +132,10 @@ def _database() -> Iterator[sessionmaker[Session]]:
 
 
 def _who() -> str:
-    return f"cli:{getpass.getuser()}"
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no login name (some containers)
+        return "cli"
 
 
 @app.command()

@@ -111,7 +111,7 @@ def connect(app: FastAPI) -> Callable[[str, str], None]:
 
 def stored(app: FastAPI, complaint_id: str) -> Complaint:
     with app.state.sessionmaker() as session:
-        complaint = session.get(Complaint, uuid.UUID(complaint_id))
+        complaint: Complaint | None = session.get(Complaint, uuid.UUID(complaint_id))
         assert complaint is not None
         _ = complaint.events  # loaded before the session closes
         return complaint

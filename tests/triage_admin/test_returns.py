@@ -84,7 +84,9 @@ def test_when_every_fitting_institution_refused_it_waits_in_the_manual_queue(
     assert last.json()["rerouted"]["routing"]["action"] == "manual"
     login(ADMIN)
     queue = client.get("/v1/triage/queue").json()["items"]
-    assert [(i["id"], i["returned_by"]) for i in queue] == [(report["id"], sorted([DLH_KOTA, KOTA]))]
+    assert [(i["id"], i["returned_by"]) for i in queue] == [
+        (report["id"], sorted([DLH_KOTA, KOTA]))
+    ]
     assert queue[0]["institution"] is None
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -126,7 +125,9 @@ def test_hub_triage_train_learns_from_the_decisions_the_api_recorded(
     reports = [file_report(category=None) for _ in range(2)]
     login(ADMIN)
     for report in reports:
-        response = triage(client, report["id"], category="sampah_lingkungan", institution="dlh-prov")
+        response = triage(
+            client, report["id"], category="sampah_lingkungan", institution="dlh-prov"
+        )
         assert response.status_code == 200
     result = CliRunner().invoke(triage_cli, ["train"])  # no --data-dir: HUB_DATA_DIR
     assert result.exit_code == 0, result.output
