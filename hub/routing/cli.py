@@ -39,7 +39,17 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def _rules(path: Path | None) -> tuple[Rule, ...]:
+ActiveOption = Annotated[
+    bool, typer.Option("--active", help="Use the rule set in force in the hub's database.")
+]
+
+
+def _rules(path: Path | None, in_force: bool = False) -> tuple[Rule, ...]:
+    if in_force:
+        if path is not None:
+            raise _fail("give --rules or --active, not both")
+        with _database() as factory, factory() as session:
+            return admin.active(session).rules
     try:
         return default_rules() if path is None else load_rules(path)
     except RuleSetError as exc:
@@ -70,10 +80,12 @@ def explain(
     category: Annotated[str | None, typer.Option(help="Category code.")] = None,
     region: Annotated[str | None, typer.Option(help="Kabupaten/kota code.")] = None,
     rules: RulesOption = None,
+    in_force: ActiveOption = False,
 ) -> None:
     """Print the routing decision as JSON, with the rule that matched."""
+    rule_set = _rules(rules, in_force)
     try:
-        decision = evaluate(_rules(rules), ComplaintFacts(category, region, text))
+        decision = evaluate(rule_set, ComplaintFacts(category, region, text))
     except ValueError as exc:
         raise _fail(str(exc)) from None
     typer.echo(json.dumps(decision.as_dict(), ensure_ascii=False))
@@ -88,9 +100,10 @@ def replay(
         ),
     ],
     rules: RulesOption = None,
+    in_force: ActiveOption = False,
 ) -> None:
     """Check a rule set against expected decisions before putting it live."""
-    rule_set = _rules(rules)
+    rule_set = _rules(rules, in_force)
     try:
         lines = file.read_text("utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:

@@ -94,3 +94,21 @@ def test_history_lists_versions_newest_first_marking_the_one_in_force(
     assert len(lines) == 2
     assert lines[0].startswith("* version ") and lines[0].endswith(": p700")
     assert lines[1].startswith("  version ") and lines[1].endswith(": p600")
+
+
+def test_explain_and_replay_can_use_the_rules_in_force(hub_env: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps(ROADS_ONLY), "utf-8")
+    assert runner.invoke(app, ["load", str(path)]).exit_code == 0
+    facts = ["sampah", "--category", "sampah_lingkungan", "--region", "kota-bandar-lampung"]
+    shipped = json.loads(runner.invoke(app, ["explain", *facts]).stdout)
+    in_force = json.loads(runner.invoke(app, ["explain", *facts, "--active"]).stdout)
+    assert shipped["action"] == "route" and in_force["action"] == "manual"
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(
+        json.dumps({"category": "jalan_jembatan", "action": "route", "institution": "bmbk-prov"}),
+        "utf-8",
+    )
+    assert runner.invoke(app, ["replay", str(cases), "--active"]).exit_code == 0
+    both = runner.invoke(app, ["explain", *facts, "--active", "--rules", str(path)])
+    assert both.exit_code == 2 and "not both" in both.stderr

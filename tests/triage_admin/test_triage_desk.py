@@ -215,3 +215,16 @@ def test_only_hub_admins_work_the_triage_desk(
     login(staff("dlh-prov"))
     assert client.get(QUEUE).status_code == 403
     assert client.post(f"/v1/complaints/{report['id']}/triage", json=body).status_code == 403
+
+
+def test_an_admin_may_reject_a_waiting_report_which_then_leaves_the_queue(
+    client: TestClient, login: Login, file_report: File
+) -> None:
+    report = file_report(category=None)
+    login(ADMIN)
+    response = client.post(
+        f"/v1/complaints/{report['id']}/status",
+        json={"status": "rejected", "note": "Laporan tidak dapat diproses: data tidak lengkap."},
+    )
+    assert response.status_code == 200 and response.json()["status"] == "rejected"
+    assert client.get(QUEUE).json()["items"] == []
