@@ -340,6 +340,11 @@ def set_status_by_staff(
             "A report goes back to triage through POST /v1/complaints/{id}/return.",
             errors=[{"pointer": "/status", "detail": "use the return endpoint with a reason"}],
         )
+    if status == Status.TRIAGED:
+        raise Unprocessable(
+            "Assigning a report is the triage desk's decision (POST /v1/complaints/{id}/triage).",
+            errors=[{"pointer": "/status", "detail": "use the triage endpoint"}],
+        )
     data: dict[str, Any] = {"via": "hub"}
     if (redirect_to is not None) != (status == Status.REDIRECTED):
         raise Unprocessable(

@@ -134,7 +134,7 @@ def test_redirect_and_duplicate_name_where_the_report_belongs(
     assert stored(app, other["id"]).events[-1].data["redirect_to"] == "polda-lampung"
 
 
-def test_sending_back_to_triage_is_not_a_plain_status_change(
+def test_sending_back_to_triage_and_assigning_are_not_plain_status_changes(
     client: TestClient, login: Login, file_report: File
 ) -> None:
     report = file_report()
@@ -142,6 +142,11 @@ def test_sending_back_to_triage_is_not_a_plain_status_change(
     response = set_status(client, report["id"], status="received")
     assert response.status_code == 422
     assert "/return" in response.json()["detail"]
+    waiting = file_report(category=None, description="Ada masalah di depan rumah, mohon dicek.")
+    login(ADMIN)
+    assigned = set_status(client, waiting["id"], status="triaged")
+    assert assigned.status_code == 422
+    assert "/triage" in assigned.json()["detail"]
 
 
 def test_only_the_assigned_opd_or_an_admin_sets_the_status(
