@@ -44,6 +44,7 @@ __all__ = [
     "illegal_detail",
     "inbox",
     "load",
+    "reroute_returned",
     "return_to_triage",
     "returnable_states",
     "set_status_by_staff",
@@ -276,16 +277,36 @@ def return_to_triage(
         internal_note=f"Returned by {refused}: {reason}",
         data={"refused_by": refused},
     )
+    return reroute_returned(
+        session, complaint, refused_by=refused, reason=reason, actor=actor, triage=triage
+    )
+
+
+def reroute_returned(
+    session: Session,
+    complaint: Complaint,
+    *,
+    refused_by: str,
+    reason: str,
+    actor: str,
+    triage: routing.Triage,
+) -> Handled:
+    """After a report moved back to `received` because `refused_by` said "not ours": record
+    the refusal, drop undelivered copies, and route it again (or queue it for a person).
+
+    Also for status updates that arrive from an OPD app (webhook or polling) with status
+    `received`: call this after `apply_status_update` applied one.
+    """
     service.add_event(
         session,
         complaint,
         RETURNED,
         actor=actor,
         internal_note=reason,
-        data={"refused_by": refused, "reason": reason},
+        data={"refused_by": refused_by, "reason": reason},
     )
     complaint.institution = None
-    _discard_pending_deliveries(session, complaint, f"returned by {refused}: {reason}")
+    _discard_pending_deliveries(session, complaint, f"returned by {refused_by}: {reason}")
     session.flush()
     session.expire(complaint, ["events"])  # routing reads every refusal from the timeline
     routed = routing.route(session, complaint, triage)

@@ -11,7 +11,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from hub.access import Principal
+from hub.complaints import actions
+from hub.complaints.updates import ApplyOutcome, apply_status_update
+from hub.db import utcnow
 from hub.delivery.models import MessageKind, MessageState, OutboxMessage
+from schemas.models import Status, StatusUpdate
 from tests.conftest import ADMIN
 from tests.triage_admin.conftest import CITIZEN, DLH_KOTA, KOTA, opd_client, staff, stored
 
@@ -168,3 +172,30 @@ def test_only_the_assigned_opd_may_send_a_report_back(
     login(staff(DLH_KOTA))
     assert send_back(client, str(uuid.uuid4())).status_code == 404
     assert stored(app, public["id"]).institution == DLH_KOTA
+
+
+def test_a_return_reported_by_the_opds_app_can_be_rerouted_the_same_way(
+    client: TestClient, file_report: File, app: FastAPI
+) -> None:
+    """The webhook and polling lanes apply a `received` update; `reroute_returned` does the rest."""
+    report = file_report()
+    update = StatusUpdate(
+        complaint_id=uuid.UUID(report["id"]),
+        status=Status.RECEIVED,
+        occurred_at=utcnow(),
+        source_event_id="ret-1",
+        internal_note="bukan wewenang kami",
+    )
+    with app.state.sessionmaker() as session, session.begin():
+        result = apply_status_update(session, update, source="dlh-kota-rest")
+        assert result.outcome == ApplyOutcome.APPLIED
+        complaint = actions.load(session, uuid.UUID(report["id"]))
+        handled = actions.reroute_returned(
+            session,
+            complaint,
+            refused_by=DLH_KOTA,
+            reason="bukan wewenang kami",
+            actor="dlh-kota-rest",
+            triage=app.state.triage,
+        )
+    assert (handled.institution, handled.complaint.status) == (KOTA, "triaged")
