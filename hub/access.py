@@ -202,6 +202,25 @@ ENDPOINTS: dict[tuple[str, str], Access] = {
     ("GET", "/v1/complaints/{complaint_id}/events"): Access(
         "complaints:read", anonymous=True, description="Same visibility as the complaint."
     ),
+    # Routing rules administration (router-wide hub:admin).
+    ("GET", "/v1/admin/routing/rules"): Access(ADMIN_SCOPE, description="The set in force."),
+    ("PUT", "/v1/admin/routing/rules"): Access(
+        ADMIN_SCOPE, description="Validated; saved as a new version with who and when."
+    ),
+    ("GET", "/v1/admin/routing/rules/versions"): Access(ADMIN_SCOPE),
+    ("POST", "/v1/admin/routing/preview"): Access(ADMIN_SCOPE, description="A dry run."),
+    # The triage desk (hub admins) and what an OPD does with its reports in the hub.
+    ("GET", "/v1/triage/queue"): Access(ADMIN_SCOPE),
+    ("POST", "/v1/complaints/{complaint_id}/triage"): Access(ADMIN_SCOPE),
+    ("POST", "/v1/complaints/{complaint_id}/return"): Access(
+        "complaints:update", description="The assigned OPD's staff or clients; hub admins."
+    ),
+    ("POST", "/v1/complaints/{complaint_id}/status"): Access(
+        "complaints:update", description="The assigned OPD's staff or clients; hub admins."
+    ),
+    ("GET", "/v1/opd/inbox"): Access(
+        "complaints:read", description="OPD staff and clients see their own OPD's reports."
+    ),
     ("GET", "/healthz"): Access(None, anonymous=True),
     ("GET", "/readyz"): Access(None, anonymous=True),
     ("GET", "/metrics"): Access(None, anonymous=True, description="No personal data."),

@@ -14,6 +14,7 @@ from hub import __version__, problems
 from hub.access import TokenAuthenticator, require_scope
 from hub.catalog.api import router as catalog_router
 from hub.complaints.api import router as complaints_router
+from hub.complaints.opd_api import router as opd_router
 from hub.crypto import Vault, master_key
 from hub.db import make_engine, make_sessionmaker
 from hub.delivery import api as delivery_api
@@ -30,9 +31,11 @@ from hub.ops import metrics
 from hub.ops.api import router as ops_router
 from hub.oversight.api import router as oversight_router
 from hub.oversight.pages import router as oversight_pages
+from hub.routing.api import router as routing_admin_router
 from hub.routing.service import Triage
 from hub.settings import Settings, get_settings
 from hub.sso import sso_config
+from hub.triage.api import router as triage_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -95,4 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(open311_router)
     app.include_router(oversight_router)
     app.include_router(oversight_pages)
+    app.include_router(routing_admin_router)
+    app.include_router(triage_router)
+    app.include_router(opd_router)
     return app

@@ -1,13 +1,20 @@
-"""`hub routing ...`: check an edited rule set, explain a decision, replay expectations."""
+"""`hub routing ...`: check an edited rule set, explain a decision, replay expectations, and
+manage the rule set in force in the database (load, active, history)."""
 
 from __future__ import annotations
 
+import getpass
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy.orm import Session, sessionmaker
 
+from hub.db import make_engine, make_sessionmaker, transaction
+from hub.routing import admin
 from hub.routing.rules import (
     ComplaintFacts,
     Rule,
@@ -17,6 +24,7 @@ from hub.routing.rules import (
     evaluate,
     load_rules,
 )
+from hub.settings import get_settings
 
 app = typer.Typer(help="Routing rules: who handles a complaint.", no_args_is_help=True)
 
@@ -31,7 +39,17 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def _rules(path: Path | None) -> tuple[Rule, ...]:
+ActiveOption = Annotated[
+    bool, typer.Option("--active", help="Use the rule set in force in the hub's database.")
+]
+
+
+def _rules(path: Path | None, in_force: bool = False) -> tuple[Rule, ...]:
+    if in_force:
+        if path is not None:
+            raise _fail("give --rules or --active, not both")
+        with _database() as factory, factory() as session:
+            return admin.active(session).rules
     try:
         return default_rules() if path is None else load_rules(path)
     except RuleSetError as exc:
@@ -62,10 +80,12 @@ def explain(
     category: Annotated[str | None, typer.Option(help="Category code.")] = None,
     region: Annotated[str | None, typer.Option(help="Kabupaten/kota code.")] = None,
     rules: RulesOption = None,
+    in_force: ActiveOption = False,
 ) -> None:
     """Print the routing decision as JSON, with the rule that matched."""
+    rule_set = _rules(rules, in_force)
     try:
-        decision = evaluate(_rules(rules), ComplaintFacts(category, region, text))
+        decision = evaluate(rule_set, ComplaintFacts(category, region, text))
     except ValueError as exc:
         raise _fail(str(exc)) from None
     typer.echo(json.dumps(decision.as_dict(), ensure_ascii=False))
@@ -80,9 +100,10 @@ def replay(
         ),
     ],
     rules: RulesOption = None,
+    in_force: ActiveOption = False,
 ) -> None:
     """Check a rule set against expected decisions before putting it live."""
-    rule_set = _rules(rules)
+    rule_set = _rules(rules, in_force)
     try:
         lines = file.read_text("utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -108,3 +129,85 @@ def replay(
     typer.echo(f"{total - failures} of {total} as expected")
     if failures:
         raise typer.Exit(code=1)
+
+
+# ------------------------------------------------------------ the rule set in the database
+
+
+@contextmanager
+def _database() -> Iterator[sessionmaker[Session]]:
+    settings = get_settings()
+    engine = make_engine(settings.effective_database_url)
+    try:
+        yield make_sessionmaker(engine)
+    finally:
+        engine.dispose()
+
+
+def _who() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no login name (some containers)
+        return "cli"
+
+
+@app.command()
+def load(
+    file: Annotated[Path, typer.Argument(help="Rule set JSON to put in force.")],
+    comment: Annotated[str | None, typer.Option(help="Why the rules change.")] = None,
+    by: Annotated[str | None, typer.Option(help="Who changes them (default: cli:<user>).")] = None,
+) -> None:
+    """Validate a rule set and put it in force as a new version (every problem is listed)."""
+    try:
+        data = json.loads(file.read_text("utf-8"))
+    except FileNotFoundError:
+        raise _fail(f"{file}: no such file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _fail(f"{file}: cannot read JSON ({exc})") from None
+    try:
+        with _database() as factory, transaction(factory) as session:
+            saved, created = admin.save(session, data, actor=by or _who(), comment=comment)
+    except RuleSetError as exc:
+        for problem in exc.problems:
+            typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(code=2) from None
+    if created:
+        typer.echo(f"saved version {saved.version}: {len(saved.rules)} rules in force")
+    else:
+        typer.echo(f"unchanged: version {saved.version} already has these rules")
+
+
+def _summary(rules: admin.ActiveRules) -> str:
+    when = rules.created_at.isoformat(timespec="seconds") if rules.created_at else "-"
+    return (
+        f"version {rules.version} ({rules.source}) {len(rules.rules)} rules "
+        f"by {rules.created_by or '-'} at {when}" + (f": {rules.comment}" if rules.comment else "")
+    )
+
+
+@app.command()
+def active(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The whole rule set as JSON (loadable again).")
+    ] = False,
+) -> None:
+    """Show the rule set in force."""
+    with _database() as factory, factory() as session:
+        in_force = admin.active(session)
+    if as_json:
+        typer.echo(json.dumps(in_force.as_dict(), ensure_ascii=False, indent=1))
+    else:
+        typer.echo(_summary(in_force))
+
+
+@app.command()
+def history(
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many versions.")] = 20,
+) -> None:
+    """Saved rule set versions, newest first; `*` marks the one in force."""
+    with _database() as factory, factory() as session:
+        rows = admin.history(session, limit=limit)
+    if not rows:
+        typer.echo("no saved versions: the shipped rules are in force")
+    for index, row in enumerate(rows):
+        typer.echo(("* " if index == 0 else "  ") + _summary(row))

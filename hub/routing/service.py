@@ -126,26 +126,48 @@ def route(session: Session, complaint: Complaint, triage: Triage) -> Routed:
         )
         return Routed(assessment, None)
     assert decision.institution is not None
+    target = assign(
+        session,
+        complaint,
+        decision.institution,
+        note=decision.explanation_id,
+        internal_note=decision.explanation_en,
+        actor=ACTOR,
+    )
+    return Routed(assessment, target)
+
+
+def assign(
+    session: Session,
+    complaint: Complaint,
+    institution: str,
+    *,
+    note: str,
+    internal_note: str | None,
+    actor: str,
+) -> str | None:
+    """Triage a received complaint to `institution` and hand it over: staged for the OPD's
+    connected app, or left in the OPD's inbox in the hub. Returns the connector instance."""
     complaints.set_status(
         session,
         complaint,
         Status.TRIAGED,
-        note=decision.explanation_id,
-        internal_note=decision.explanation_en,
-        actor=ACTOR,
-        institution=decision.institution,
+        note=note,
+        internal_note=internal_note,
+        actor=actor,
+        institution=institution,
     )
-    instance = connector_for(session, decision.institution, complaint.category, complaint.region)
+    instance = connector_for(session, institution, complaint.category, complaint.region)
     if instance is None:
         complaints.add_event(
             session,
             complaint,
             "complaint.inbox",
-            actor=ACTOR,
-            data={"institution": decision.institution},
+            actor=actor,
+            data={"institution": institution},
             internal_note="No connected app: the report waits in the OPD's inbox in the hub.",
         )
-        return Routed(assessment, None)
+        return None
     message = outbox.stage(
         session,
         kind=MessageKind.DELIVER_COMPLAINT,
@@ -156,4 +178,4 @@ def route(session: Session, complaint: Complaint, triage: Triage) -> Routed:
     if suspension.is_suspended(session, instance.id):  # the app is down: the inbox, at once
         session.flush()
         suspension.park(session, message, "connector instance suspended")
-    return Routed(assessment, instance.id)
+    return instance.id
