@@ -5,10 +5,12 @@ from hub.catalog.models import Category, Institution
 from hub.complaints.models import Complaint, ComplaintEvent, IdempotencyRecord, TrackingNumber
 from hub.db import Base
 from hub.delivery.models import DeliveryAttempt, OutboxMessage, PollCursor, TargetState
+from hub.duplicates.models import DuplicateLink
 from hub.integrations.models import ConnectorInstance
 from hub.notifications.models import Subscription
 from hub.open311.models import Open311ApiKey
 from hub.routing.models import RuleSetVersion
+from hub.sla.models import HolidayRow
 
 __all__ = [
     "Base",
@@ -17,6 +19,8 @@ __all__ = [
     "ComplaintEvent",
     "ConnectorInstance",
     "DeliveryAttempt",
+    "DuplicateLink",
+    "HolidayRow",
     "IdempotencyRecord",
     "Institution",
     "Open311ApiKey",

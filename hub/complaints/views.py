@@ -138,6 +138,21 @@ def complaint_view(complaint: Complaint, who: Audience) -> dict[str, Any]:
     return data
 
 
+# Staff-only timeline entries: duplicate suggestions and decisions, service-level escalations.
+INTERNAL_EVENTS = frozenset(
+    {"complaint.possible_duplicate", "complaint.duplicate_dismissed", "complaint.escalated"}
+)
+
+
+def staff(who: Audience) -> bool:
+    return who in (Audience.OPD, Audience.ADMIN)
+
+
+def shown(event: ComplaintEvent, who: Audience) -> bool:
+    """Whether `who` sees this timeline entry at all."""
+    return staff(who) or event.type not in INTERNAL_EVENTS
+
+
 def event_view(event: ComplaintEvent, who: Audience) -> dict[str, Any]:
     data: dict[str, Any] = {
         "seq": event.seq,
