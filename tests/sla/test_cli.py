@@ -12,7 +12,7 @@ runner = CliRunner()
 
 
 def test_holidays_of_a_year() -> None:
-    result = runner.invoke(app, ["holidays", "--year", "2026"])
+    result = runner.invoke(app, ["holidays", "--year", "2026", "--seed"])
     assert result.exit_code == 0
     lines = result.stdout.strip().splitlines()
     assert lines[0].startswith("2026-01-01  Thu  libur_nasional")
