@@ -449,20 +449,28 @@ def check(
     policy: SlaPolicy | None = None,
 ) -> CheckReport:
     """Escalate every overdue report once per level; safe to run again and again (the beat
-    task `hub.sla.check`). One transaction per batch; each report is row-locked and its
-    timeline re-read before it is escalated."""
+    task `hub.sla.check`). One transaction per batch of overdue reports; each is row-locked
+    and its timeline re-read before it is escalated."""
     pol = policy or default_policy()
     report = CheckReport()
     with factory() as session:
-        ids = [c.id for c in _candidates(session, now, pol)]
+        cal = db_calendar(session)
+        rows = _candidates(session, now, pol)
+        report.examined = len(rows)
+        lines = timelines(session, rows)
+        # A first pass without locks: most running reports are in time.
+        ids = [
+            c.id
+            for c in rows
+            if escalation(lines[c.id], c.category, now, policy=pol, calendar=cal).level
+            != EscalationLevel.NONE
+        ]
     for start in range(0, len(ids), BATCH):
         with transaction(factory) as session:
-            cal = db_calendar(session)
             for complaint_id in ids[start : start + BATCH]:
                 complaint = updates.find_complaint(session, complaint_id=complaint_id)
                 if complaint is None or complaint.status not in RUNNING:
-                    continue
-                report.examined += 1
+                    continue  # moved on since the first pass
                 timeline = timelines(session, [complaint])[complaint.id]
                 due = escalation(timeline, complaint.category, now, policy=pol, calendar=cal)
                 if due.level == EscalationLevel.NONE:

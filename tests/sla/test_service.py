@@ -272,3 +272,20 @@ def test_the_beat_runs_the_check(
     result = tasks.check.apply().get()
     assert (result["overdue"], result["escalated"]) == (1, 1)
     assert tasks.check.apply().get()["escalated"] == 0
+
+
+def test_the_seed_fills_an_empty_calendar_once_and_keeps_admin_edits(app: FastAPI) -> None:
+    from sqlalchemy import delete
+
+    from hub.db import transaction
+    from hub.sla.models import HolidayRow
+
+    with transaction(app.state.sessionmaker) as session:
+        session.execute(delete(HolidayRow))
+        assert service.seed_holidays(session) == len(packaged_calendar().holidays)
+        assert service.seed_holidays(session) == 0
+        service.replace_year(session, 2026, [], actor="admin-1")
+        assert service.seed_holidays(session) == 0  # the emptied year stays empty
+        calendar = service.db_calendar(session)
+    assert not any(day.year == 2026 for day in calendar.holidays)
+    assert calendar.covers(datetime(2027, 1, 1).date())
