@@ -288,8 +288,13 @@ def apply_status_update(
     except IntegrityError:  # a concurrent apply of the same source event won the race
         return ApplyResult(ApplyOutcome.DUPLICATE, complaint.id, status, detail="already applied")
     after = Status(complaint.status)
+    event_at = event.occurred_at if event is not None else None
     if outcome == Outcome.APPLY:
         result = ApplyOutcome.APPLIED
+        if after == Status.DUPLICATE and update.duplicate_of:
+            from hub.duplicates.service import link_reported  # late: it imports this module
+
+            link_reported(session, complaint, update.duplicate_of, source=source, at=event_at)
     elif event is not None:
         result = ApplyOutcome.NOTED
     else:

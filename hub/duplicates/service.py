@@ -14,6 +14,7 @@ to the original's updates.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,6 +47,8 @@ __all__ = [
     "links_of",
     "suggest",
 ]
+
+log = logging.getLogger(__name__)
 
 ACTOR = "hub:duplicates"
 POSSIBLE_DUPLICATE = "complaint.possible_duplicate"
@@ -370,3 +373,48 @@ def complaint_fields(session: Session, complaint: Complaint, *, staff: bool) -> 
     if staff:
         data["duplicate_suggestions"] = views_of_links(links_of(session, complaint.id))
     return data
+
+
+def resolve(session: Session, reference: str, *, source: str | None = None) -> Complaint | None:
+    """A complaint named by its tracking code, its id, or the ref connector `source` gave it."""
+    found = session.scalars(
+        select(Complaint).where(Complaint.tracking_code == reference.strip()).limit(1)
+    ).first()
+    if found is not None:
+        return found
+    try:
+        found = session.get(Complaint, uuid.UUID(reference.strip()))
+    except ValueError:
+        found = None
+    if found is None and source is not None:
+        found = updates.find_complaint(
+            session, external_ref=reference.strip(), source=source, lock=False
+        )
+    return found
+
+
+def link_reported(
+    session: Session,
+    complaint: Complaint,
+    reference: str,
+    *,
+    source: str,
+    at: datetime | None = None,
+) -> DuplicateLink | None:
+    """An OPD app marked `complaint` a duplicate of `reference`: record the confirmed link, so
+    the citizen follows the original as after a decision in the hub. An unknown or unusable
+    reference leaves only the status (and the reference in the event's data)."""
+    original = resolve(session, reference, source=source)
+    if original is None or original.id == complaint.id or original.privacy == "confidential":
+        log.info("duplicate_of %r from %s names no other public complaint", reference, source)
+        return None
+    if original.status == Status.DUPLICATE.value:
+        original = duplicate_of(session, original.id) or original
+    link = _link(session, complaint, original)
+    link.state, link.decided_by, link.decided_at = (
+        LinkState.CONFIRMED.value,
+        source,
+        at or utcnow(),
+    )
+    session.flush()
+    return link

@@ -13,8 +13,9 @@ from fastapi.testclient import TestClient
 from hub.access import Principal
 from hub.complaints import service as complaints
 from hub.complaints.models import Complaint
-from hub.db import transaction
-from schemas.models import Status
+from hub.complaints.updates import ApplyOutcome, apply_status_update
+from hub.db import transaction, utcnow
+from schemas.models import Status, StatusUpdate
 from tests.conftest import ADMIN
 from tests.duplicates.conftest import DLH_KOTA, citizen, north, staff, subscribe, webhook_events
 from tests.oversight.helpers import move
@@ -267,3 +268,42 @@ def test_intake_without_coordinates_or_category_suggests_nothing(
     with app.state.sessionmaker() as session:
         complaint = complaints.get(session, uuid.UUID(response.json()["id"]))
         assert complaint is not None and complaint.lat is None
+
+
+def test_an_opd_app_marking_a_duplicate_links_it_so_the_citizen_follows(
+    client: TestClient, app: FastAPI, login: Login
+) -> None:
+    original = file(client)
+    again = file(client, metres=500)  # too far to be suggested: the OPD knows better
+    lost = file(client, metres=900)
+    with transaction(app.state.sessionmaker) as session:
+        for complaint_id, reference in (
+            (again["id"], original["tracking_code"]),
+            (lost["id"], "LPG-1999-999999"),
+        ):
+            result = apply_status_update(
+                session,
+                StatusUpdate(
+                    complaint_id=uuid.UUID(complaint_id),
+                    status=Status.DUPLICATE,
+                    duplicate_of=reference,
+                    note="Sudah dilaporkan sebelumnya.",
+                    occurred_at=utcnow(),
+                    source_event_id=f"dup-{complaint_id}",
+                ),
+                source="dlh-app",
+            )
+            assert result.outcome == ApplyOutcome.APPLIED
+    view = read(client, login, staff(), again["id"])
+    assert view["duplicate_of"] == {
+        "id": original["id"],
+        "tracking_code": original["tracking_code"],
+    }
+    (link,) = view["duplicate_suggestions"]
+    assert (link["state"], link["decided_by"], round(link["distance_m"])) == (
+        "confirmed",
+        "dlh-app",
+        500,
+    )
+    unknown = read(client, login, staff(), lost["id"])
+    assert (unknown["status"], unknown["duplicate_of"]) == ("duplicate", None)
