@@ -80,6 +80,9 @@ def test_a_nearby_report_of_the_same_category_is_suggested_to_staff_only(
     public = read(client, login, None, again["id"])
     assert "duplicate_suggestions" not in public
     assert all(e["type"] != "complaint.possible_duplicate" for e in public["timeline"])
+    oversight = client.get(f"/v1/public/complaints/{again['tracking_code']}").json()
+    assert oversight["timeline"][0]["type"] == "complaint.created"
+    assert all(e["type"] != "complaint.possible_duplicate" for e in oversight["timeline"])
     assert read(client, login, staff(), original["id"])["duplicate_suggestions"] == []
 
 
