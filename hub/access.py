@@ -221,6 +221,17 @@ ENDPOINTS: dict[tuple[str, str], Access] = {
     ("GET", "/v1/opd/inbox"): Access(
         "complaints:read", description="OPD staff and clients see their own OPD's reports."
     ),
+    # Duplicates: staff of the assigned OPD (checked in the handler) or admins decide.
+    ("POST", "/v1/complaints/{complaint_id}/duplicate/confirm"): Access(
+        "complaints:update",
+        description="Staff of the OPD the report is assigned to, or admins: mark a duplicate.",
+    ),
+    ("POST", "/v1/complaints/{complaint_id}/duplicate/dismiss"): Access(
+        "complaints:update", description="Same as confirm: dismiss duplicate suggestions."
+    ),
+    # Service levels: the holiday calendar working days are counted with.
+    ("GET", "/v1/admin/holidays"): Access(ADMIN_SCOPE),
+    ("PUT", "/v1/admin/holidays"): Access(ADMIN_SCOPE, description="Replace one year's days."),
     ("GET", "/healthz"): Access(None, anonymous=True),
     ("GET", "/readyz"): Access(None, anonymous=True),
     ("GET", "/metrics"): Access(None, anonymous=True, description="No personal data."),

@@ -16,12 +16,13 @@ from hub.catalog.api import router as catalog_router
 from hub.complaints.api import router as complaints_router
 from hub.complaints.opd_api import router as opd_router
 from hub.crypto import Vault, master_key
-from hub.db import make_engine, make_sessionmaker
+from hub.db import make_engine, make_sessionmaker, utcnow
 from hub.delivery import api as delivery_api
 from hub.delivery import relay
 from hub.delivery import wiring as delivery
 from hub.delivery.runtime import fernet_from_secret
 from hub.delivery.tasks import BrokerSender
+from hub.duplicates.api import router as duplicates_router
 from hub.integrations.api import router as integrations_router
 from hub.integrations.pool import ConnectorPool
 from hub.integrations.resolver import InstanceResolver
@@ -34,6 +35,8 @@ from hub.oversight.pages import router as oversight_pages
 from hub.routing.api import router as routing_admin_router
 from hub.routing.service import Triage
 from hub.settings import Settings, get_settings
+from hub.sla import service as sla
+from hub.sla.api import router as sla_router
 from hub.sso import sso_config
 from hub.triage.api import router as triage_router
 
@@ -68,6 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.vault = Vault.from_settings(settings)
     app.state.triage = Triage(settings.data_dir)
     app.state.connector_pool = ConnectorPool(app.state.vault)
+    app.state.clock = utcnow  # service levels read the time here (tests move it)
+    app.state.overdue_counter = sla.make_overdue_counter(lambda: app.state.clock())
     problems.install(app)
     sso = build_sso(sso_config(settings), app.state.sessionmaker)
     sso.install(app)
@@ -101,4 +106,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routing_admin_router)
     app.include_router(triage_router)
     app.include_router(opd_router)
+    app.include_router(duplicates_router)
+    app.include_router(sla_router)
     return app

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hub.catalog import service as catalog
 from hub.db import make_engine, transaction
+from hub.sla.service import seed_holidays
 
 
 def alembic_config(database_url: str) -> Config:
@@ -24,5 +25,6 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     try:
         with transaction(sessionmaker(engine, class_=Session)) as session:
             catalog.seed(session)
+            seed_holidays(session)
     finally:
         engine.dispose()

@@ -11,10 +11,12 @@ from hub.complaints.models import (
 )
 from hub.db import Base
 from hub.delivery.models import DeliveryAttempt, OutboxMessage, PollCursor, TargetState
+from hub.duplicates.models import DuplicateLink
 from hub.integrations.models import ConnectorInstance
 from hub.notifications.models import Subscription
 from hub.open311.models import Open311ApiKey
 from hub.routing.models import RuleSetVersion
+from hub.sla.models import HolidayRow
 
 __all__ = [
     "Base",
@@ -23,6 +25,8 @@ __all__ = [
     "ComplaintEvent",
     "ConnectorInstance",
     "DeliveryAttempt",
+    "DuplicateLink",
+    "HolidayRow",
     "IdempotencyRecord",
     "Institution",
     "Open311ApiKey",

@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     )
     idempotency_ttl_hours: int = Field(24, ge=1)
     page_size_max: int = Field(100, ge=1, le=1000)
+    duplicate_radius_m: float = Field(
+        250.0, ge=0, le=5000, description="Possible duplicates: same category within this radius"
+    )
+    duplicate_window_days: int = Field(
+        30, ge=0, le=365, description="Possible duplicates: filed at most this many days earlier"
+    )
+    duplicate_limit: int = Field(5, ge=0, le=20, description="At most this many suggestions")
 
     @field_validator("database_url", "broker_url", "result_backend")
     @classmethod

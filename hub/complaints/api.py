@@ -13,7 +13,9 @@ from hub.access import Principal, require
 from hub.complaints import privacy, service, views
 from hub.complaints.intake import file_complaint
 from hub.deps import SessionDep, SettingsDep
+from hub.duplicates import service as duplicates
 from hub.problems import NotFound, Unprocessable
+from hub.sla import service as sla
 from schemas.models import ComplaintSubmission, Status
 
 router = APIRouter(prefix="/v1", tags=["complaints"])
@@ -68,6 +70,7 @@ def create_complaint(
 @router.get("/complaints/{complaint_id}", summary="A complaint with its timeline")
 def read_complaint(
     complaint_id: uuid.UUID,
+    request: Request,
     session: SessionDep,
     principal: Principal = Depends(require("GET", "/v1/complaints/{complaint_id}")),
 ) -> dict[str, Any]:
@@ -76,9 +79,10 @@ def read_complaint(
         raise NotFound(f"No complaint {complaint_id}.")
     who = views.audience(principal, complaint)
     data = views.complaint_view(complaint, who)
-    data["timeline"] = [
-        views.event_view(e, who) for e in complaint.events if views.shown_to(e, who)
-    ]
+    data.update(duplicates.complaint_fields(session, complaint, staff=views.staff(who)))
+    if who != views.Audience.PUBLIC:
+        data.update(sla.complaint_fields(session, complaint, request.app.state.clock()))
+    data["timeline"] = [views.event_view(e, who) for e in complaint.events if views.shown(e, who)]
     if privacy.record_views(session, principal, [(complaint, data)], via=READ):
         session.commit()
     return data

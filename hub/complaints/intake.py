@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Request
+from sqlalchemy.orm import Session
 
 from hub.complaints import service
+from hub.complaints.models import Complaint
+from hub.duplicates import service as duplicates
 from hub.ops.metrics import COMPLAINTS
 from hub.routing import service as routing
 from schemas.models import ComplaintSubmission
@@ -27,8 +32,14 @@ def file_complaint(
         reporter=reporter,
         idempotency_key=idempotency_key,
         idempotency_scope=idempotency_scope,
-        route=lambda session, complaint: routing.route(session, complaint, state.triage),
+        route=lambda session, complaint: _route(session, complaint, state),
     )
     if intake.created:
         COMPLAINTS.labels(submission.channel.value).inc()
     return intake
+
+
+def _route(session: Session, complaint: Complaint, state: Any) -> None:
+    """Route first (it may set the category), then link possible duplicates of open reports."""
+    routing.route(session, complaint, state.triage)
+    duplicates.suggest(session, complaint, duplicates.DuplicateRules.from_settings(state.settings))

@@ -148,7 +148,33 @@ def _notify(
         "note": note,
         "occurred_at": at.isoformat(),
     }
-    return emit(session, STATUS_CHANGED, data, subject=complaint.tracking_code)
+    staged = emit(session, STATUS_CHANGED, data, subject=complaint.tracking_code)
+    return staged + _notify_followers(session, complaint, data)
+
+
+def _notify_followers(
+    session: Session, original: Complaint, change: dict[str, Any]
+) -> list[uuid.UUID]:
+    """Reporters of confirmed duplicates follow the original: each duplicate gets its own
+    `complaint.status_changed` (its own id and status) whose `original` carries the change."""
+    from hub.duplicates.service import followers  # late: duplicates imports this module
+    from hub.notifications.service import emit
+
+    staged: list[uuid.UUID] = []
+    for follower in followers(session, original.id):
+        data = {
+            "complaint_id": str(follower.id),
+            "tracking_code": follower.tracking_code,
+            "status": follower.status,
+            "previous_status": follower.status,
+            "institution": follower.institution,
+            "note": change["note"],
+            "occurred_at": change["occurred_at"],
+            "original": {k: change[k] for k in ("complaint_id", "tracking_code", "status",
+                                                "previous_status", "institution")},
+        }  # fmt: skip
+        staged += emit(session, STATUS_CHANGED, data, subject=follower.tracking_code)
+    return staged
 
 
 def change_status(
@@ -268,8 +294,13 @@ def apply_status_update(
     except IntegrityError:  # a concurrent apply of the same source event won the race
         return ApplyResult(ApplyOutcome.DUPLICATE, complaint.id, status, detail="already applied")
     after = Status(complaint.status)
+    event_at = event.occurred_at if event is not None else None
     if outcome == Outcome.APPLY:
         result = ApplyOutcome.APPLIED
+        if after == Status.DUPLICATE and update.duplicate_of:
+            from hub.duplicates.service import link_reported  # late: it imports this module
+
+            link_reported(session, complaint, update.duplicate_of, source=source, at=event_at)
     elif event is not None:
         result = ApplyOutcome.NOTED
     else:

@@ -138,12 +138,22 @@ def complaint_view(complaint: Complaint, who: Audience) -> dict[str, Any]:
     return data
 
 
-def shown_to(event: ComplaintEvent, who: Audience) -> bool:
-    """Citizens see the steps of the lifecycle and the notes written for them; operational
-    entries with neither (the OPD inbox, delivery bookkeeping) are for staff only."""
-    if who in (Audience.OPD, Audience.ADMIN):
+# Staff-only timeline entries: duplicate suggestions and decisions, service-level escalations.
+INTERNAL_EVENTS = frozenset(
+    {"complaint.possible_duplicate", "complaint.duplicate_dismissed", "complaint.escalated"}
+)
+
+
+def staff(who: Audience) -> bool:
+    return who in (Audience.OPD, Audience.ADMIN)
+
+
+def shown(event: ComplaintEvent, who: Audience) -> bool:
+    """Staff see every entry; citizens see the steps of the lifecycle and the notes written for
+    them, not operational entries (the OPD inbox, deliveries, duplicates, escalations)."""
+    if staff(who):
         return True
-    return event.status is not None or bool(event.note)
+    return event.type not in INTERNAL_EVENTS and (event.status is not None or bool(event.note))
 
 
 def event_view(event: ComplaintEvent, who: Audience) -> dict[str, Any]:

@@ -23,6 +23,9 @@ __all__ = ["celery_app", "make_celery"]
 # Redis redelivers an unacked task after this long; far above one attempt's lease, so a task is
 # redelivered only when its worker really died (and then the lease check makes it harmless).
 VISIBILITY_TIMEOUT = 3600
+# Seconds between service-level checks: deadlines fall at the end of a working day, so a
+# quarter of an hour is prompt enough and cheap.
+SLA_CHECK_INTERVAL = 900.0
 
 
 def _transport_options(broker_url: str) -> dict[str, object]:
@@ -35,7 +38,9 @@ def _transport_options(broker_url: str) -> dict[str, object]:
 
 def make_celery(settings: Settings, delivery: DeliverySettings | None = None) -> Celery:
     d = delivery or get_delivery_settings()
-    app = Celery("hub", broker=settings.effective_broker_url, include=["hub.delivery.tasks"])
+    app = Celery(
+        "hub", broker=settings.effective_broker_url, include=["hub.delivery.tasks", "hub.sla.tasks"]
+    )
     app.conf.update(
         task_serializer="json",
         result_serializer="json",
@@ -70,6 +75,11 @@ def make_celery(settings: Settings, delivery: DeliverySettings | None = None) ->
                 "task": "hub.ops.purge_expired",
                 "schedule": d.housekeeping_interval,
                 "options": {"expires": d.housekeeping_interval},
+            },
+            "sla-check": {  # overdue reports escalate (hub.sla.tasks)
+                "task": "hub.sla.check",
+                "schedule": SLA_CHECK_INTERVAL,
+                "options": {"expires": SLA_CHECK_INTERVAL},
             },
             "status-poll": {
                 "task": "hub.delivery.poll_all",

@@ -47,6 +47,7 @@ EVENT_TYPES = frozenset(
         "complaint.status_changed",
         "complaint.note_added",
         "complaint.delivered",
+        "complaint.overdue",
         "delivery.dead_lettered",
         "connector.suspended",
     }

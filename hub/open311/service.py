@@ -15,6 +15,7 @@ from hub.catalog.models import Category, Institution
 from hub.complaints.lifecycle import OPEN311
 from hub.complaints.models import Complaint, ComplaintEvent
 from hub.open311 import mapping
+from hub.sla.service import expected_resolution
 from schemas.models import Status
 
 MAX_REQUESTS = 1000
@@ -105,12 +106,17 @@ def latest_notes(session: Session, complaint_ids: Sequence[uuid.UUID]) -> dict[u
 def requests_view(session: Session, complaints: Sequence[Complaint]) -> list[dict[str, Any]]:
     names = catalog(session)
     notes = latest_notes(session, [c.id for c in complaints])
+    expected = expected_resolution(session, complaints)
     views = []
     for complaint in complaints:
         latest = notes.get(complaint.id, Latest())
         views.append(
             mapping.service_request(
-                complaint, names, note=latest.note, redirect_to=latest.redirect_to
+                complaint,
+                names,
+                note=latest.note,
+                redirect_to=latest.redirect_to,
+                expected=expected.get(complaint.id),
             )
         )
     return views

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from hub.catalog.models import Category, Institution
 from hub.complaints import service as complaints
 from hub.complaints.models import Complaint, ComplaintEvent
-from hub.complaints.views import Audience, event_view, shown_to
+from hub.complaints.views import Audience, event_view, shown
 from hub.oversight import metrics
 from hub.oversight.privacy import public_complaint, public_note
 from schemas.models import Status
@@ -94,7 +94,7 @@ def public_report(session: Session, tracking_code: str) -> Complaint | None:
 def timeline(complaint: Complaint) -> list[dict[str, Any]]:
     events = []
     for event in complaint.events:
-        if not shown_to(event, Audience.PUBLIC):
+        if not shown(event, Audience.PUBLIC):
             continue
         view = event_view(event, Audience.PUBLIC)
         view["note"] = public_note(event.note, complaint)

@@ -1,0 +1,1 @@
+"""Possible duplicates: suggested at intake, confirmed or dismissed by staff (FixMyStreet)."""
