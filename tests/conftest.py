@@ -100,12 +100,24 @@ def classifier(tmp_path_factory: pytest.TempPathFactory) -> Predictor:
 
 
 @pytest.fixture
-def app(
-    settings: Settings, classifier: Predictor, enqueued_after_commit: list[uuid.UUID]
-) -> Iterator[FastAPI]:
-    application = create_app(settings)
-    application.state.triage = Triage(settings.data_dir, classifier=classifier)
-    relay.set_sender(enqueued_after_commit.append)  # capture instead of publishing
+def make_app(
+    classifier: Predictor, enqueued_after_commit: list[uuid.UUID]
+) -> Callable[[Settings], FastAPI]:
+    """An app for `settings` that shares the trained classifier (no training thread per test)
+    and captures what the relay would publish."""
+
+    def make(settings: Settings) -> FastAPI:
+        application = create_app(settings)
+        application.state.triage = Triage(settings.data_dir, classifier=classifier)
+        relay.set_sender(enqueued_after_commit.append)
+        return application
+
+    return make
+
+
+@pytest.fixture
+def app(settings: Settings, make_app: Callable[[Settings], FastAPI]) -> Iterator[FastAPI]:
+    application = make_app(settings)
     yield application
     application.state.engine.dispose()
 

@@ -125,11 +125,12 @@ def complaint_events(
     if complaint is None or not views.visible(principal, complaint):
         raise NotFound(f"No complaint {complaint_id}.")
     events = service.complaint_events(session, complaint_id, after=after, limit=limit)
-    if views.audience(principal, complaint) == views.Audience.PUBLIC:
-        for event in events:
-            note = event["data"].get("note")
-            if note:
-                event["data"]["note"] = views.public_text(note, complaint)
-            event["data"].pop("actor", None)
+    who = views.audience(principal, complaint)
+    for event in events:
+        if not views.staff(who):
+            event["data"].pop("actor", None)  # staff SSO ids are for staff
+        note = event["data"].get("note")
+        if note and who == views.Audience.PUBLIC:
+            event["data"]["note"] = views.public_text(note, complaint)
     last = events[-1]["data"]["seq"] if events else after
     return {"events": events, "next_after": last}

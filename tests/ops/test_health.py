@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from hub.app import create_app
 from hub.settings import Settings
 from tests.api.helpers import submission
 
@@ -21,17 +21,19 @@ def test_readyz_checks_database_and_embedded_broker(client: TestClient) -> None:
     assert response.json()["checks"] == {"database": "ok", "broker": "ok"}
 
 
-def test_readyz_with_the_real_redis_broker(settings: Settings, redis_url: str) -> None:
-    app = create_app(settings.model_copy(update={"broker_url": redis_url}))
+def test_readyz_with_the_real_redis_broker(
+    settings: Settings, redis_url: str, make_app: Callable[[Settings], FastAPI]
+) -> None:
+    app = make_app(settings.model_copy(update={"broker_url": redis_url}))
     with TestClient(app) as client:
         assert client.get("/readyz").json()["checks"]["broker"] == "ok"
 
 
 def test_readyz_is_a_503_problem_when_the_broker_is_unreachable(
-    settings: Settings, tmp_path: Path
+    settings: Settings, make_app: Callable[[Settings], FastAPI]
 ) -> None:
     unreachable = settings.model_copy(update={"broker_url": "redis://127.0.0.1:1/0"})
-    with TestClient(create_app(unreachable)) as client:
+    with TestClient(make_app(unreachable)) as client:
         response = client.get("/readyz")
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
