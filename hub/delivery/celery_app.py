@@ -14,7 +14,7 @@ from __future__ import annotations
 from celery import Celery
 from celery.signals import worker_init, worker_process_init
 
-from hub.delivery import relay
+from hub.delivery import embedded_broker, relay
 from hub.delivery.config import DeliverySettings, get_delivery_settings
 from hub.settings import Settings, get_settings
 
@@ -38,9 +38,10 @@ def _transport_options(broker_url: str) -> dict[str, object]:
 
 def make_celery(settings: Settings, delivery: DeliverySettings | None = None) -> Celery:
     d = delivery or get_delivery_settings()
-    app = Celery(
-        "hub", broker=settings.effective_broker_url, include=["hub.delivery.tasks", "hub.sla.tasks"]
-    )
+    broker, transport = embedded_broker.celery_url(settings.effective_broker_url)
+    app = Celery("hub", broker=broker, include=["hub.delivery.tasks", "hub.sla.tasks"])
+    if transport is not None:
+        app.conf.broker_transport = transport
     app.conf.update(
         task_serializer="json",
         result_serializer="json",
