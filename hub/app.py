@@ -33,7 +33,7 @@ from hub.ops.api import router as ops_router
 from hub.oversight.api import router as oversight_router
 from hub.oversight.pages import router as oversight_pages
 from hub.routing.api import router as routing_admin_router
-from hub.routing.service import Triage
+from hub.routing.service import Triage, set_process_triage
 from hub.settings import Settings, get_settings
 from hub.sla import service as sla
 from hub.sla.api import router as sla_router
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.vault = Vault.from_settings(settings)
     app.state.triage = Triage(settings.data_dir)
+    set_process_triage(app.state.triage)
     app.state.connector_pool = ConnectorPool(app.state.vault)
     app.state.clock = utcnow  # service levels read the time here (tests move it)
     app.state.overdue_counter = sla.make_overdue_counter(lambda: app.state.clock())

@@ -24,7 +24,7 @@ from hub.delivery import relay
 from hub.migrate import upgrade
 from hub.models import all_metadata
 from hub.routing.dispatch import Predictor
-from hub.routing.service import Triage
+from hub.routing.service import Triage, set_process_triage
 from hub.settings import Settings
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -109,6 +109,7 @@ def make_app(
     def make(settings: Settings) -> FastAPI:
         application = create_app(settings)
         application.state.triage = Triage(settings.data_dir, classifier=classifier)
+        set_process_triage(application.state.triage)
         relay.set_sender(enqueued_after_commit.append)
         return application
 

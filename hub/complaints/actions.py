@@ -294,8 +294,8 @@ def reroute_returned(
     """After a report moved back to `received` because `refused_by` said "not ours": record
     the refusal, drop undelivered copies, and route it again (or queue it for a person).
 
-    Also for status updates that arrive from an OPD app (webhook or polling) with status
-    `received`: call this after `apply_status_update` applied one.
+    `apply_status_update` calls it too, when an OPD app (webhook or polling) answers
+    `received`.
     """
     service.add_event(
         session,

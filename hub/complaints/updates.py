@@ -260,6 +260,7 @@ def apply_status_update(
         data["duplicate_of"] = update.duplicate_of
     if update.attachments:
         data["attachments"] = [a.model_dump(mode="json") for a in update.attachments]
+    assigned_to = complaint.institution
     try:
         with session.begin_nested():
             outcome, event, staged = change_status(
@@ -297,6 +298,19 @@ def apply_status_update(
     event_at = event.occurred_at if event is not None else None
     if outcome == Outcome.APPLY:
         result = ApplyOutcome.APPLIED
+        if after == Status.RECEIVED:  # the OPD's app says "not ours": no wrong door
+            from hub.complaints.actions import reroute_returned  # late: it imports this module
+            from hub.routing.service import process_triage
+
+            reroute_returned(
+                session,
+                complaint,
+                refused_by=assigned_to or source,
+                reason=update.note or update.internal_note or "returned by the agency's app",
+                actor=update.actor or source,
+                triage=process_triage(),
+            )
+            after = Status(complaint.status)
         if after == Status.DUPLICATE and update.duplicate_of:
             from hub.duplicates.service import link_reported  # late: it imports this module
 

@@ -45,6 +45,25 @@ class Triage:
             return self._classifier
 
 
+_process_triage: Triage | None = None
+
+
+def set_process_triage(triage: Triage | None) -> None:
+    """The API process shares its app's Triage with code that runs outside a request."""
+    global _process_triage
+    _process_triage = triage
+
+
+def process_triage() -> Triage:
+    """This process's Triage (workers build one from the settings on first use)."""
+    global _process_triage
+    if _process_triage is None:
+        from hub.settings import get_settings
+
+        _process_triage = Triage(get_settings().data_dir)
+    return _process_triage
+
+
 def active_rules(session: Session) -> tuple[Rule, ...]:
     """The newest saved rule set, or the shipped defaults when admins never saved one."""
     latest = session.scalars(

@@ -11,7 +11,6 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from hub.access import Principal
-from hub.complaints import actions
 from hub.complaints.updates import ApplyOutcome, apply_status_update
 from hub.db import utcnow
 from hub.delivery.models import MessageKind, MessageState, OutboxMessage
@@ -174,10 +173,10 @@ def test_only_the_assigned_opd_may_send_a_report_back(
     assert stored(app, public["id"]).institution == DLH_KOTA
 
 
-def test_a_return_reported_by_the_opds_app_can_be_rerouted_the_same_way(
+def test_a_return_reported_by_the_opds_app_is_rerouted_the_same_way(
     client: TestClient, file_report: File, app: FastAPI
 ) -> None:
-    """The webhook and polling lanes apply a `received` update; `reroute_returned` does the rest."""
+    """The webhook and polling lanes: an OPD app that answers `received` ("not ours")."""
     report = file_report()
     update = StatusUpdate(
         complaint_id=uuid.UUID(report["id"]),
@@ -188,14 +187,8 @@ def test_a_return_reported_by_the_opds_app_can_be_rerouted_the_same_way(
     )
     with app.state.sessionmaker() as session, session.begin():
         result = apply_status_update(session, update, source="dlh-kota-rest")
-        assert result.outcome == ApplyOutcome.APPLIED
-        complaint = actions.load(session, uuid.UUID(report["id"]))
-        handled = actions.reroute_returned(
-            session,
-            complaint,
-            refused_by=DLH_KOTA,
-            reason="bukan wewenang kami",
-            actor="dlh-kota-rest",
-            triage=app.state.triage,
-        )
-    assert (handled.institution, handled.complaint.status) == (KOTA, "triaged")
+    assert (result.outcome, result.status) == (ApplyOutcome.APPLIED, Status.TRIAGED)
+    complaint = stored(app, report["id"])
+    assert (complaint.status, complaint.institution) == ("triaged", KOTA)
+    returned = [e for e in complaint.events if e.type == "complaint.returned"]
+    assert [e.data for e in returned] == [{"refused_by": DLH_KOTA, "reason": "bukan wewenang kami"}]
