@@ -8,6 +8,7 @@ no connected app gets the report in its inbox in the hub (the human fallback lan
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,19 +30,48 @@ ACTOR = "hub:triage"
 
 
 class Triage:
-    """The classifier, loaded once per process on first use (training takes a second or two)."""
+    """The classifier, loaded once per process on first use (training takes a second or two),
+    and loaded again when `hub triage train` saved a newer model (checked every 30 s)."""
+
+    RECHECK_SECONDS = 30.0
 
     def __init__(self, data_dir: Path, classifier: Predictor | None = None) -> None:
         self._data_dir = data_dir
         self._classifier = classifier
+        self._fixed = classifier is not None  # given by the caller (tests): never reloaded
+        self._model_mtime: float | None = None
+        self._checked_at = 0.0
         self._lock = threading.Lock()
+
+    def _saved_mtime(self) -> float | None:
+        from hub.triage.training import model_path
+
+        try:
+            return model_path(self._data_dir).stat().st_mtime
+        except OSError:
+            return None
 
     def classifier(self) -> Predictor:
         with self._lock:
+            if self._classifier is not None and not self._fixed:
+                now = time.monotonic()
+                if now - self._checked_at >= self.RECHECK_SECONDS:
+                    self._checked_at = now
+                    mtime = self._saved_mtime()
+                    if mtime is not None and mtime != self._model_mtime:
+                        self._classifier = None  # retrained elsewhere: load the new one
             if self._classifier is None:
-                from hub.triage.training import default_classifier
+                from hub.triage.classifier import Classifier
+                from hub.triage.training import default_classifier, model_path
 
-                self._classifier = default_classifier(self._data_dir)
+                fresh = self._model_mtime is not None
+                self._classifier = (
+                    Classifier.load(model_path(self._data_dir))
+                    if fresh
+                    else default_classifier(self._data_dir)
+                )
+                self._model_mtime = self._saved_mtime()
+                self._checked_at = time.monotonic()
             return self._classifier
 
 
