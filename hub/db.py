@@ -1,17 +1,22 @@
-"""Database engine, sessions and the declarative base, portable between SQLite and PostgreSQL."""
+"""Database engine, sessions and the declarative base, portable between SQLite and PostgreSQL.
+
+The portable column types come from `auth.dbtypes` (auth may not import hub; hub may import
+auth), so both packages store times and ids the same way.
+"""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, String, TypeDecorator, create_engine, event
+from sqlalchemy import JSON, Engine, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from auth.dbtypes import GUID as GUID
+from auth.dbtypes import UTCDateTime as UTCDateTime
+from auth.dbtypes import utcnow as utcnow
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -22,48 +27,11 @@ NAMING = {
 }
 
 
-class UTCDateTime(TypeDecorator[datetime]):
-    """Timezone-aware UTC datetimes on every backend (SQLite stores naive values)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the database")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class GUID(TypeDecorator[uuid.UUID]):
-    """UUIDs stored as 36-character text: portable and readable in both databases."""
-
-    impl = String(36)
-    cache_ok = True
-
-    def process_bind_param(self, value: uuid.UUID | str | None, dialect: Dialect) -> str | None:
-        return None if value is None else str(uuid.UUID(str(value)))
-
-    def process_result_value(self, value: str | None, dialect: Dialect) -> uuid.UUID | None:
-        return None if value is None else uuid.UUID(value)
-
-
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
