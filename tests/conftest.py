@@ -165,3 +165,13 @@ def enqueued_after_commit() -> Iterator[list[uuid.UUID]]:
     relay.set_sender(sent.append)
     yield sent
     relay.set_sender(None)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The chaos tests' counts (lost, duplicated, delivered) belong in every CI log."""
+    from tests import chaos_log
+
+    if chaos_log.LINES:
+        terminalreporter.section("chaos test counts")
+        for line in chaos_log.LINES:
+            terminalreporter.write_line(line)

@@ -33,6 +33,7 @@ from hub.delivery.celery_app import make_celery
 from hub.delivery.models import MessageKind, MessageState, OutboxMessage, TargetState
 from hub.settings import Settings
 from schemas.models import Status, StatusUpdate
+from tests import chaos_log
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.postgres]
 
@@ -206,7 +207,7 @@ def assert_exactly_once(
 ) -> None:
     counts = server.of(target)
     raw = sum(counts.raw[str(i)] for i in ids)
-    print(
+    chaos_log.report(
         f"\n[{label}] {target}: {len(ids)} messages, {raw} raw hits, "
         f"{len(counts.records)} unique records, max concurrent at the app {counts.max_in_flight}"
     )
@@ -241,7 +242,7 @@ def test_sigkill_of_a_worker_mid_delivery_loses_and_duplicates_nothing(
     delivered_before_restart = states(db, ids).get(MessageState.DELIVERED, 0)
     celery()
     wait_for(all_delivered(db, ids), 40, "every message delivered after the restart")
-    print(f"\n[sigkill] delivered before the kill: {delivered_before_restart}")
+    chaos_log.report(f"\n[sigkill] delivered before the kill: {delivered_before_restart}")
     assert_exactly_once(db, server, "opd-a", ids, "sigkill")
 
     # Status updates coming back, each sent twice and concurrently, are applied once.
@@ -260,7 +261,7 @@ def test_sigkill_of_a_worker_mid_delivery_loses_and_duplicates_nothing(
 
     with ThreadPoolExecutor(8) as pool:
         outcomes = list(pool.map(apply, [r for r in refs for _ in range(2)]))
-    print(f"[sigkill] status updates: {len(refs)} sent twice -> {sorted(set(outcomes))}")
+    chaos_log.report(f"[sigkill] status updates: {len(refs)} sent twice -> {sorted(set(outcomes))}")
     assert outcomes.count(ApplyOutcome.APPLIED) == len(refs)
     assert outcomes.count(ApplyOutcome.DUPLICATE) == len(refs)
     with db() as session:
@@ -286,7 +287,7 @@ def test_a_redis_restart_while_complaints_come_in_loses_nothing(
     redis.start()  # empty: whatever was queued is gone too
     ids += [stage(db, "opd-b") for _ in range(10)]
     wait_for(all_delivered(db, ids), 60, "every message delivered after the Redis restart")
-    print(f"\n[redis restart] enqueue after commit: {publish}")
+    chaos_log.report(f"\n[redis restart] enqueue after commit: {publish}")
     assert publish["failed"] >= 10  # the outage really hit the relay; the sweep made up for it
     assert_exactly_once(db, server, "opd-b", ids, "redis restart")
 
@@ -326,7 +327,7 @@ def test_a_blackholed_app_does_not_delay_the_others(
     healthy = [stage(db, "opd-b") for _ in range(8)]
     wait_for(all_delivered(db, healthy), 10, "the healthy app's complaints")
     took = (utcnow() - start).total_seconds()
-    print(f"\n[blackhole] 8 complaints to the healthy app delivered in {took:.2f}s")
+    chaos_log.report(f"\n[blackhole] 8 complaints to the healthy app delivered in {took:.2f}s")
     assert_exactly_once(db, server, "opd-b", healthy, "blackhole")
     assert server.of("opd-a").max_in_flight <= 1  # the bulkhead held
     wait_for(lambda: _breaker(db, "opd-a") == "open", 15, "the breaker to open on the dead app")
