@@ -22,13 +22,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from connectors import Connector, DeliveryResult, UpdateBatch, WebhookRequest
 from connectors.errors import ConfigError, PermanentError, RateLimited, TransientError
 from hub.complaints.models import Complaint as ComplaintRow
 from hub.db import utcnow
+from hub.delivery import outbox
 from hub.delivery.config import DeliverySettings
+from hub.delivery.models import MessageKind, OutboxMessage
 from schemas.models import Complaint, StatusUpdate
 
 FIELDS = frozenset({"id", "tracking_code", "title", "description", "category", "location"})
@@ -306,3 +308,25 @@ def add_complaint(session: Session, **overrides: Any) -> ComplaintRow:
     complaint = ComplaintRow(**values)
     session.add(complaint)
     return complaint
+
+
+def stage_delivery(factory: sessionmaker[Session], target: str = "opd-a") -> uuid.UUID:
+    """One intake transaction: a complaint and its delivery message (relayed after commit)."""
+    with factory() as session, session.begin():
+        complaint = add_complaint(session)
+        session.flush()
+        message = outbox.stage(
+            session,
+            kind=MessageKind.DELIVER_COMPLAINT,
+            payload={},
+            target=target,
+            complaint_id=complaint.id,
+        )
+    return message.id
+
+
+def load_message(factory: sessionmaker[Session], message_id: uuid.UUID) -> OutboxMessage:
+    with factory() as session:
+        message = session.get(OutboxMessage, message_id)
+        assert message is not None
+        return message

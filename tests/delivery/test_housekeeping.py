@@ -7,34 +7,21 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from conftest import Clock
-from delivery_fakes import CountingServer, add_complaint
+from delivery_fakes import CountingServer
+from delivery_fakes import stage_delivery as stage
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from auth.models import LoginAttempt
-from hub.delivery import engine, outbox, tasks
+from hub.delivery import engine, tasks
 from hub.delivery.celery_app import make_celery
 from hub.delivery.config import DeliverySettings
 from hub.delivery.engine import Step
-from hub.delivery.models import DeliveryAttempt, MessageKind, MessageState, OutboxMessage
+from hub.delivery.models import DeliveryAttempt, MessageState, OutboxMessage
 from hub.delivery.runtime import Runtime, configure
 from hub.settings import Settings
 
 MakeRt = Callable[..., Runtime]
-
-
-def stage(factory: sessionmaker[Session], target: str = "opd-a") -> uuid.UUID:
-    with factory() as session, session.begin():
-        c = add_complaint(session)
-        session.flush()
-        m = outbox.stage(
-            session,
-            kind=MessageKind.DELIVER_COMPLAINT,
-            payload={},
-            target=target,
-            complaint_id=c.id,
-        )
-    return m.id
 
 
 def states(factory: sessionmaker[Session]) -> dict[uuid.UUID, str]:

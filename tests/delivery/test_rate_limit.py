@@ -6,45 +6,25 @@ on one database stand in for two worker processes.  Clocks are injected: nothing
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from conftest import Clock
-from delivery_fakes import CountingServer, add_complaint
+from delivery_fakes import CountingServer
+from delivery_fakes import load_message as msg
+from delivery_fakes import stage_delivery as stage
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.db import utcnow
-from hub.delivery import engine, outbox, ratelimit, tasks
+from hub.delivery import engine, ratelimit, tasks
 from hub.delivery.engine import Step
-from hub.delivery.models import MessageKind, MessageState, OutboxMessage
+from hub.delivery.models import MessageState
 from hub.delivery.runtime import Runtime, configure
 from hub.delivery.service import set_rate_limit
 
 MakeRt = Callable[..., Runtime]
-
-
-def stage(factory: sessionmaker[Session], target: str = "opd-a") -> uuid.UUID:
-    with factory() as session, session.begin():
-        c = add_complaint(session)
-        session.flush()
-        m = outbox.stage(
-            session,
-            kind=MessageKind.DELIVER_COMPLAINT,
-            payload={},
-            target=target,
-            complaint_id=c.id,
-        )
-    return m.id
-
-
-def msg(factory: sessionmaker[Session], message_id: uuid.UUID) -> OutboxMessage:
-    with factory() as session:
-        m = session.get(OutboxMessage, message_id)
-        assert m is not None
-        return m
 
 
 def limit(factory: sessionmaker[Session], per_minute: int | None, target: str = "opd-a") -> None:

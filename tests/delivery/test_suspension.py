@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 from conftest import Clock
 from cryptography.fernet import Fernet
-from delivery_fakes import Behaviour, CountingServer, add_complaint
+from delivery_fakes import Behaviour, CountingServer
+from delivery_fakes import load_message as msg
+from delivery_fakes import stage_delivery as stage
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,35 +23,14 @@ from auth.models import AuditEvent
 from hub.complaints.lifecycle import IllegalTransition, Outcome, decide
 from hub.complaints.models import Complaint, ComplaintEvent
 from hub.complaints.updates import change_status
-from hub.delivery import engine, outbox, suspension
+from hub.delivery import engine, suspension
 from hub.delivery.engine import Step
-from hub.delivery.models import MessageKind, MessageState, OutboxMessage, TargetState
+from hub.delivery.models import MessageState, OutboxMessage, TargetState
 from hub.delivery.runtime import Runtime
 from hub.notifications.service import create_subscription
 from schemas.models import Status
 
 MakeRt = Callable[..., Runtime]
-
-
-def stage(factory: sessionmaker[Session], target: str = "opd-a") -> uuid.UUID:
-    with factory() as session, session.begin():
-        c = add_complaint(session)
-        session.flush()
-        m = outbox.stage(
-            session,
-            kind=MessageKind.DELIVER_COMPLAINT,
-            payload={},
-            target=target,
-            complaint_id=c.id,
-        )
-    return m.id
-
-
-def msg(factory: sessionmaker[Session], message_id: uuid.UUID) -> OutboxMessage:
-    with factory() as session:
-        m = session.get(OutboxMessage, message_id)
-        assert m is not None
-        return m
 
 
 def timeline(factory: sessionmaker[Session], message_id: uuid.UUID) -> list[str]:

@@ -19,7 +19,8 @@ from typing import Any
 
 import psycopg
 import pytest
-from delivery_fakes import Behaviour, CountingServer, add_complaint, wait_for
+from delivery_fakes import Behaviour, CountingServer, wait_for
+from delivery_fakes import stage_delivery as stage
 from delivery_procs import Celery, RedisServer, celery_env
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,9 +29,9 @@ import hub.notifications.models  # noqa: F401
 from hub.complaints.models import Complaint, ComplaintEvent
 from hub.complaints.updates import ApplyOutcome, apply_status_update
 from hub.db import Base, make_engine, make_sessionmaker, utcnow
-from hub.delivery import outbox, relay
+from hub.delivery import relay
 from hub.delivery.celery_app import make_celery
-from hub.delivery.models import MessageKind, MessageState, OutboxMessage, TargetState
+from hub.delivery.models import MessageState, OutboxMessage, TargetState
 from hub.settings import Settings
 from schemas.models import Status, StatusUpdate
 from tests import chaos_log
@@ -171,21 +172,6 @@ def publish(redis: RedisServer) -> Iterator[dict[str, int]]:
     relay.uninstall()
     relay.set_sender(None)
     app.close()
-
-
-def stage(db: sessionmaker[Session], target: str) -> uuid.UUID:
-    """One intake transaction: complaint + outbox row; the relay enqueues after commit."""
-    with db() as session, session.begin():
-        c = add_complaint(session)
-        session.flush()
-        m = outbox.stage(
-            session,
-            kind=MessageKind.DELIVER_COMPLAINT,
-            payload={},
-            target=target,
-            complaint_id=c.id,
-        )
-    return m.id
 
 
 def states(db: sessionmaker[Session], ids: list[uuid.UUID]) -> dict[str, int]:
