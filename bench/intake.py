@@ -71,6 +71,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--workers", type=int, default=1, help="hub serve --workers")
     args = parser.parse_args()
     data = Path(tempfile.mkdtemp(prefix="hub-bench-"))
     env = {**os.environ, "HUB_DATA_DIR": str(data)}
@@ -79,7 +80,7 @@ def main() -> None:
     subprocess.run([sys.executable, "-m", "hub", "db", "upgrade"], env=env, check=True)
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "hub", "serve", "--port", str(port)],
+        [sys.executable, "-m", "hub", "serve", "--port", str(port), "--workers", str(args.workers)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -104,7 +105,10 @@ def main() -> None:
         server.wait(timeout=10)
     latencies.sort()
     db = "postgresql" if args.database_url else "sqlite"
-    print(f"intake on {db}: {args.requests} complaints, concurrency {args.concurrency}")
+    print(
+        f"intake on {db}: {args.requests} complaints, concurrency {args.concurrency}, "
+        f"{args.workers} API process(es)"
+    )
     print(f"  throughput  {args.requests / elapsed:8.1f} complaints/s")
     print(f"  latency p50 {statistics.median(latencies) * 1000:8.1f} ms")
     print(f"  latency p95 {latencies[int(len(latencies) * 0.95)] * 1000:8.1f} ms")

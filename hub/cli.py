@@ -104,9 +104,28 @@ def _serve(settings: Settings, host: str, port: int) -> None:
 
 
 @app.command()
-def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+def serve(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="API processes (the API is stateless: one per core).")
+    ] = 1,
+) -> None:
     """Run the HTTP API only (production: run workers and beat separately)."""
-    _serve(get_settings(), host, port)
+    if workers == 1:
+        _serve(get_settings(), host, port)
+        return
+    import uvicorn
+
+    # Each process builds its own app from the environment's settings.
+    uvicorn.run(
+        "hub.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
 
 
 @app.command()

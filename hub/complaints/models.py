@@ -44,7 +44,11 @@ class Complaint(Base):
         back_populates="complaint", order_by="ComplaintEvent.seq", cascade="all, delete-orphan"
     )
 
-    __table_args__ = (Index("ix_complaints_created", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_complaints_created", "created_at", "id"),
+        # The duplicate search: same category, inside a bounding box, newest first.
+        Index("ix_complaints_nearby", "category", "lat", "lon"),
+    )
 
 
 class ComplaintEvent(Base):

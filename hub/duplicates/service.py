@@ -78,6 +78,9 @@ class DuplicateRules:
     radius_m: float = 250.0
     window: timedelta = timedelta(days=30)
     limit: int = 5
+    # At a hot spot (a flood, a landslide) hundreds of reports share one place: compare a new
+    # one with the most recent of them only, so intake stays constant-time.
+    scan_limit: int = 200
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DuplicateRules:
@@ -111,7 +114,8 @@ def suggest(session: Session, complaint: Complaint, rules: DuplicateRules) -> li
             Complaint.lat,
             Complaint.lon,
             Complaint.created_at,
-        ).where(
+        )
+        .where(
             Complaint.category == complaint.category,
             Complaint.status.in_(OPEN_STATUSES),
             Complaint.privacy != "confidential",  # a citizen could not follow it
@@ -121,6 +125,8 @@ def suggest(session: Session, complaint: Complaint, rules: DuplicateRules) -> li
             Complaint.created_at >= complaint.created_at - rules.window,
             Complaint.created_at <= complaint.created_at,
         )
+        .order_by(Complaint.created_at.desc())
+        .limit(rules.scan_limit)
     ).all()
     codes = {str(row.id): row.tracking_code for row in rows}
     points = [
