@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -15,6 +16,7 @@ from hub.complaints import service as complaints
 from hub.complaints.models import Complaint
 from hub.complaints.updates import ApplyOutcome, apply_status_update
 from hub.db import transaction, utcnow
+from hub.duplicates.models import DuplicateLink
 from schemas.models import Status, StatusUpdate
 from tests.conftest import ADMIN
 from tests.duplicates.conftest import DLH_KOTA, citizen, north, staff, subscribe, webhook_events
@@ -310,3 +312,31 @@ def test_an_opd_app_marking_a_duplicate_links_it_so_the_citizen_follows(
     )
     unknown = read(client, login, staff(), lost["id"])
     assert (unknown["status"], unknown["duplicate_of"]) == ("duplicate", None)
+
+
+def test_at_a_hot_spot_only_the_newest_nearby_reports_are_compared(
+    client: TestClient, app: FastAPI
+) -> None:
+    """Hundreds of reports of one flood must not make each new intake slower than the last."""
+    from hub.duplicates.service import DuplicateRules, suggest
+
+    oldest, middle, newest = (file(client, metres=m) for m in (0, 100, 10))
+    backdate(app, oldest["id"], days=2)
+    backdate(app, middle["id"], days=1)
+
+    def suggested(rules: DuplicateRules) -> list[str]:
+        """What suggest() finds for the newest report, never committed."""
+        with app.state.sessionmaker() as session:
+            complaint = session.get(Complaint, uuid.UUID(newest["id"]))
+            assert complaint is not None
+            session.execute(
+                sa.delete(DuplicateLink).where(DuplicateLink.complaint_id == complaint.id)
+            )
+            found = [str(link.original_id) for link in suggest(session, complaint, rules)]
+            session.rollback()
+            return found
+
+    everything = suggested(DuplicateRules())
+    newest_only = suggested(DuplicateRules(scan_limit=1))
+    assert everything == [oldest["id"], middle["id"]]  # nearest first, when all are compared
+    assert newest_only == [middle["id"]]  # only the most recent nearby report
