@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hub.routing.dispatch import Assessment, Predictor, assess
@@ -121,9 +122,18 @@ def save(
     stored = dump_rules(rules)
     if stored == dump_rules(current.rules) and current.version != SHIPPED:
         return current, False
-    row = RuleSetVersion(rules=stored, comment=(comment or "").strip() or None, created_by=actor)
-    session.add(row)
-    session.flush()
+    row = RuleSetVersion(
+        rules=stored,
+        based_on=current.version,
+        comment=(comment or "").strip() or None,
+        created_by=actor,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError as exc:  # another save from the same version committed first
+        raise StaleVersion(current.version, active(session).version) from exc
     log.info("routing rules version %s saved by %s (%d rules)", row.version, actor, len(rules))
     return _from_row(row), True
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -219,3 +220,25 @@ def test_only_hub_admins_manage_rules(client: TestClient, login: Login) -> None:
         forbidden = client.request(method, path, json=body)
         assert forbidden.status_code == 403, (method, path)
         assert forbidden.headers["content-type"] == PROBLEM
+
+
+def test_two_saves_from_the_same_version_at_once_cannot_both_win(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second admin read version 0 before the first one's save committed."""
+    from hub.routing import admin
+
+    rules = dump_rules(default_rules())
+    with app.state.sessionmaker() as session, session.begin():
+        first, _ = admin.save(session, rules[:-1], actor="admin-a")
+    shipped = admin.ActiveRules(admin.SHIPPED, default_rules())
+    monkeypatch.setattr(admin, "active", lambda session: shipped)  # a stale read
+    with (
+        app.state.sessionmaker() as session,
+        session.begin(),
+        pytest.raises(admin.StaleVersion),
+    ):
+        admin.save(session, rules[:-2], actor="admin-b")
+    with app.state.sessionmaker() as session:
+        versions = session.scalars(sa.select(RuleSetVersion.version)).all()
+    assert versions == [first.version]
