@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+import socketserver
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -102,7 +103,39 @@ class _Server(ThreadingHTTPServer):
         """Clients that gave up (timeouts) close sockets under us: not worth a traceback."""
 
 
-class SimulatedApp:
+class ServerLifecycle:
+    """Stopping and `with` use, shared by every simulator; each one's `start` differs."""
+
+    _release: threading.Event  # set on stop, so handlers told to hang return at once
+    _server: socketserver.BaseServer | None
+    _thread: threading.Thread | None
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        self._release.set()  # wake hanging handlers
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class SimulatedApp(ServerLifecycle):
     """Base of the simulated OPD apps: routing, request log, faults, start/stop."""
 
     name = "app"
@@ -174,27 +207,6 @@ class SimulatedApp:
         )
         self._thread.start()
         return self
-
-    def stop(self) -> None:
-        self._release.set()  # wake hanging handlers
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- faults -------------------------------------------------------------------------------
     def fail(

@@ -19,8 +19,9 @@ import socketserver
 import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
-from types import TracebackType
 from typing import Any, Literal, Self
+
+from hub.simulators.base import ServerLifecycle
 
 __all__ = ["ReceivedMail", "SmtpFault", "SmtpSink"]
 
@@ -62,7 +63,7 @@ def _address(arg: str) -> str:
     return arg[start + 1 : end] if 0 <= start < end else arg.split(":", 1)[-1].strip()
 
 
-class SmtpSink:
+class SmtpSink(ServerLifecycle):
     name = "smtp"
 
     def __init__(
@@ -119,27 +120,6 @@ class SmtpSink:
         )
         self._thread.start()
         return self
-
-    def stop(self) -> None:
-        self._release.set()
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def fail(self, mode: SmtpFault, *, code: int | None = None, times: int | None = None) -> None:
         defaults = {"reject": 550, "tempfail": 451, "timeout": 0, "disconnect": 0}
