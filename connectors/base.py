@@ -13,6 +13,8 @@ from typing import Any, ClassVar
 
 import httpx
 
+from connectors.errors import ConfigError
+from connectors.minimise import unknown_fields
 from schemas.models import Complaint, StatusUpdate
 
 __all__ = [
@@ -83,6 +85,12 @@ class Connector:
 
     def __init__(self, config: Mapping[str, Any], client: httpx.AsyncClient | None = None) -> None:
         self.config = dict(config)
+        unknown = unknown_fields(self.needed_fields() or ())
+        if unknown:  # a mapping naming a field we do not have would silently send nothing
+            raise ConfigError(
+                f"{self.name}: the delivery mapping reads fields a complaint does not have: "
+                + ", ".join(unknown)
+            )
         self.client = client or httpx.AsyncClient(timeout=httpx.Timeout(10.0))
 
     async def deliver(self, complaint: Complaint, *, idempotency_key: str) -> DeliveryResult:

@@ -42,7 +42,7 @@ from connectors.mapping import (
     get_path,
     source_paths,
 )
-from connectors.minimise import minimise, unknown_fields
+from connectors.minimise import minimise
 from connectors.signing import verify
 from connectors.updates import STATUS_MAP_SCHEMA, build_status_update
 from schemas.models import Complaint, StatusUpdate
@@ -151,11 +151,6 @@ class RestJsonConnector(Connector):
         self.base_url = str(self.config["base_url"]).rstrip("/")
         self.timeout = float(self.config.get("timeout", 10))
         self.auth: Authenticator = make_authenticator(self.config.get("auth"))
-        unknown = unknown_fields(self.needed_fields())
-        if unknown:
-            raise ConfigError(
-                f"deliver.mapping reads fields a complaint does not have: {', '.join(unknown)}"
-            )
 
     # -- plumbing -------------------------------------------------------------------------------
     def needed_fields(self) -> frozenset[str]:

@@ -39,7 +39,6 @@ from connectors.mapping import (
     get_path,
     source_paths,
 )
-from connectors.minimise import unknown_fields
 from connectors.updates import STATUS_MAP_SCHEMA, build_status_update
 from schemas.models import Complaint, StatusUpdate
 
@@ -180,11 +179,6 @@ class SoapXmlConnector(Connector):
         self.ns = str(self.config["namespace"])
         self.soap12 = self.config.get("soap_version", "1.1") == "1.2"
         self.timeout = float(self.config.get("timeout", 15))
-        unknown = unknown_fields(self.needed_fields())
-        if unknown:
-            raise ConfigError(
-                f"deliver.fields reads fields a complaint does not have: {', '.join(unknown)}"
-            )
 
     def needed_fields(self) -> frozenset[str]:
         """Exactly the complaint paths the delivery mapping reads: nothing else leaves the hub."""

@@ -443,3 +443,13 @@ async def test_a_hanging_lookup_gives_up_within_the_timeout(
 async def test_an_unknown_operation_is_permanent(bapenda_connector: RestJsonConnector) -> None:
     with pytest.raises(PermanentError, match="no operation 'refund'"):
         await bapenda_connector.call("refund", {})
+
+
+def test_a_mapping_that_reads_a_field_complaints_do_not_have_is_refused_up_front() -> None:
+    config = {
+        "base_url": "http://127.0.0.1:9",
+        "auth": {"type": "none"},
+        "deliver": {"path": "/laporan", "mapping": {"judul": "title", "nik": "nik"}},
+    }
+    with pytest.raises(ConfigError, match=r"reads fields a complaint does not have: nik"):
+        RestJsonConnector(config)
