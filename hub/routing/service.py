@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -94,12 +95,32 @@ def process_triage() -> Triage:
     return _process_triage
 
 
+_parsed: tuple[tuple[int, datetime], tuple[Rule, ...]] | None = None
+
+
 def active_rules(session: Session) -> tuple[Rule, ...]:
-    """The newest saved rule set, or the shipped defaults when admins never saved one."""
-    latest = session.scalars(
-        select(RuleSetVersion).order_by(RuleSetVersion.version.desc()).limit(1)
+    """The newest saved rule set, or the shipped defaults when admins never saved one.
+
+    Every intake asks; the set is parsed only when a new version was saved (a cheap query for
+    the newest version's key, instead of loading and validating the whole set each time).
+    """
+    global _parsed
+    latest = session.execute(
+        select(RuleSetVersion.version, RuleSetVersion.created_at)
+        .order_by(RuleSetVersion.version.desc())
+        .limit(1)
     ).first()
-    return parse_rules(latest.rules) if latest else default_rules()
+    if latest is None:
+        return default_rules()
+    key = (latest.version, latest.created_at)
+    cached = _parsed
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    row = session.get(RuleSetVersion, latest.version)
+    assert row is not None
+    rules = parse_rules(row.rules)
+    _parsed = (key, rules)
+    return rules
 
 
 def connector_for(
